@@ -1,0 +1,92 @@
+"""The one door for canonical bytes: RFC 8785 (JCS) encoding and strict parsing.
+
+Every byte that Tizbek hashes or signs comes from :func:`canonical_bytes`.
+Events carry no floating-point numbers (weights are integer grams), so the
+encoder refuses floats outright instead of trusting number formatting.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import CanonicalEncodingError
+
+#: JSON numbers must survive every JSON parser unchanged, so integers are kept
+#: inside IEEE 754 double precision's exact range (as I-JSON, RFC 7493, asks).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+JsonValue = Any
+
+
+def _check(value: JsonValue, path: str) -> None:
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalEncodingError(f"{path}: integer {value} is outside ±(2^53-1)")
+        return
+    if isinstance(value, float):
+        raise CanonicalEncodingError(f"{path}: floats are not allowed (use integers)")
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalEncodingError(f"{path}: object key {key!r} is not a string")
+            _check(item, f"{path}.{key}")
+        return
+    raise CanonicalEncodingError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def canonical_bytes(value: JsonValue) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (no floats)."""
+    _check(value, "$")
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, UnicodeError, ValueError) as exc:
+        raise CanonicalEncodingError(f"cannot canonicalise: {exc}") from None
+
+
+def _reject_float(text: str) -> float:
+    raise CanonicalEncodingError(f"number {text} is not an integer")
+
+
+def _reject_constant(text: str) -> float:
+    raise CanonicalEncodingError(f"{text} is not valid JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
+    result: dict[str, JsonValue] = {}
+    for key, value in pairs:
+        if key in result:
+            raise CanonicalEncodingError(f"duplicate object key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_json(data: bytes | str) -> JsonValue:
+    """Parse JSON strictly: no floats, no NaN/Infinity, no duplicate keys."""
+    try:
+        return json.loads(
+            data,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except CanonicalEncodingError:
+        raise
+    except (ValueError, UnicodeError) as exc:
+        raise CanonicalEncodingError(f"not valid JSON: {exc}") from None
+
+
+def parse_canonical(data: bytes) -> JsonValue:
+    """Parse bytes that must already be canonical; refuse any other encoding of the value."""
+    value = parse_json(data)
+    if canonical_bytes(value) != data:
+        raise CanonicalEncodingError("bytes are valid JSON but not in RFC 8785 canonical form")
+    return value

@@ -1,0 +1,93 @@
+"""Log entries: the leaf data of the Merkle tree and the links of the hash chain.
+
+Leaf data is JCS of ``{"v": 1, "seq", "prev", "logged_at", "event", "sig"}``;
+its leaf hash SHA-256(0x00 ‖ data) is both the tree leaf and the next entry's
+``prev``, so the chain and the tree share one hash per entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.canonical import canonical_bytes, parse_canonical
+from ledger.errors import CanonicalEncodingError, EventFormatError
+from ledger.events import HEX64_RE, Event, Submission, check_time
+from ledger.merkle import leaf_hash
+
+ENTRY_VERSION = 1
+#: ``prev`` of entry 0.
+ZERO_HASH = bytes(32)
+_FIELDS = {"v", "seq", "prev", "logged_at", "event", "sig"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One log entry with its exact leaf bytes and leaf hash."""
+
+    seq: int
+    prev: bytes
+    logged_at: str
+    submission: Submission
+    data: bytes
+    hash: bytes
+
+    @property
+    def event(self) -> Event:
+        """The signed event."""
+        return self.submission.event
+
+    @classmethod
+    def build(cls, *, seq: int, prev: bytes, logged_at: str, submission: Submission) -> Entry:
+        """Assemble the entry a sequencer appends at ``seq`` after ``prev``."""
+        if seq < 0:
+            raise EventFormatError("seq must not be negative")
+        check_time(logged_at, "logged_at")
+        body: dict[str, Any] = {
+            "v": ENTRY_VERSION,
+            "seq": seq,
+            "prev": prev.hex(),
+            "logged_at": logged_at,
+            "event": submission.event,
+            "sig": submission.sig,
+        }
+        data = canonical_bytes(body)
+        return cls(seq, prev, logged_at, submission, data, leaf_hash(data))
+
+    @classmethod
+    def parse(cls, data: bytes) -> Entry:
+        """Parse leaf data, which must be canonical and well formed."""
+        body = parse_canonical(data)
+        if not isinstance(body, dict) or set(body) != _FIELDS:
+            raise EventFormatError(f"an entry has exactly the fields {sorted(_FIELDS)}")
+        if body["v"] != ENTRY_VERSION:
+            raise EventFormatError(f"entry version {body['v']!r} is not {ENTRY_VERSION}")
+        seq = body["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            raise EventFormatError("seq must be a non-negative integer")
+        prev = body["prev"]
+        if not isinstance(prev, str) or not HEX64_RE.match(prev):
+            raise EventFormatError("prev must be 64 lowercase hex")
+        logged_at = check_time(body["logged_at"], "logged_at")
+        submission = Submission.from_json({"event": body["event"], "sig": body["sig"]})
+        return cls(seq, bytes.fromhex(prev), logged_at, submission, data, leaf_hash(data))
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON object (for display; the leaf bytes are :attr:`data`)."""
+        return {
+            "v": ENTRY_VERSION,
+            "seq": self.seq,
+            "prev": self.prev.hex(),
+            "logged_at": self.logged_at,
+            "event": self.event,
+            "sig": self.submission.sig,
+        }
+
+
+def parse_entry_text(text: str) -> Entry:
+    """Parse leaf data given as text (as in bundles and exports)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalEncodingError("entry text is not valid UTF-8") from None
+    return Entry.parse(data)
