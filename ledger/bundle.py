@@ -60,7 +60,9 @@ class BundleReport:
 
 
 def _hashes(value: object, where: str) -> list[bytes]:
-    if not isinstance(value, list) or not all(isinstance(h, str) and _HEX64.match(h) for h in value):
+    if not isinstance(value, list) or not all(
+        isinstance(h, str) and _HEX64.match(h) for h in value
+    ):
         raise BundleFormatError(f"{where} must be a list of 64-hex hashes")
     return [bytes.fromhex(h) for h in value]
 
@@ -133,7 +135,9 @@ def _check_order(kind: str, items: list[Any], size: int) -> None:
                 f"entry {seq} is beyond the checkpoint's {size} entries", seq=seq, check="order"
             )
         if kind == "log" and seq != previous + 1:
-            raise VerificationError("entry is missing from the bundle", seq=previous + 1, check="order")
+            raise VerificationError(
+                "entry is missing from the bundle", seq=previous + 1, check="order"
+            )
         previous = seq
     if kind == "log" and previous != size - 1:
         raise VerificationError("entry is missing from the bundle", seq=previous + 1, check="order")
@@ -202,7 +206,8 @@ def verify_bundle(bundle: object, *, log_key: VerifierKey | None = None) -> Bund
                 f"older checkpoint {i}: {exc.message}", seq=None, check="consistency"
             ) from None
         checked += 1
-    assert chain.genesis is not None and chain.last is not None
+    assert chain.genesis is not None
+    assert chain.last is not None
     return BundleReport(
         kind=kind,
         origin=checkpoint.origin,

@@ -51,7 +51,8 @@ class ChainVerifier:
             self._check_genesis(entry)
         elif event["type"] == GENESIS_TYPE:
             raise self._fail(seq, "format", "only entry 0 may be a genesis entry")
-        assert self.genesis is not None and self.keyring is not None
+        assert self.genesis is not None
+        assert self.keyring is not None
         if event["log"] != self.genesis.origin:
             raise self._fail(
                 seq, "format", f"event is for log {event['log']!r}, not {self.genesis.origin!r}"

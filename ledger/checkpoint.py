@@ -41,8 +41,10 @@ class Checkpoint:
         if len(lines) < 3 or any(not line for line in lines):
             raise NoteError("checkpoint needs origin, size and root on non-empty lines")
         origin, size_text, root_text = lines[:3]
-        if not size_text.isascii() or not size_text.isdigit() or (
-            size_text != "0" and size_text.startswith("0")
+        if (
+            not size_text.isascii()
+            or not size_text.isdigit()
+            or (size_text != "0" and size_text.startswith("0"))
         ):
             raise NoteError(f"checkpoint size {size_text!r} is not a decimal number")
         try:
@@ -68,7 +70,11 @@ def check_consistent(previous: Checkpoint, new: Checkpoint, proof: Sequence[byte
         return
     try:
         verify_consistency(
-            old_size=previous.size, size=new.size, old_root=previous.root, root=new.root, proof=proof
+            old_size=previous.size,
+            size=new.size,
+            old_root=previous.root,
+            root=new.root,
+            proof=proof,
         )
     except ProofError as exc:
         raise InconsistentCheckpointError(

@@ -8,6 +8,7 @@ dispatches it; the transporter takes it over; the recycler weighs and accepts it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.events import make_event, sign_event
 from ledger.genesis import make_genesis
@@ -27,7 +28,7 @@ class DemoLog:
     authority: SigningKey
     keys: dict[str, SigningKey] = field(default_factory=dict)
 
-    def submit(self, etype: str, actor: str, **fields: object) -> str:
+    def submit(self, etype: str, actor: str, **fields: Any) -> str:
         """Sign an event as ``actor`` and append it; return its leaf hash (hex)."""
         key = self.authority if actor == AUTHORITY_ID else self.keys[actor]
         event = make_event(etype, log=self.log.origin, actor=actor, key=key, **fields)
@@ -89,7 +90,10 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         vehicle="KZ 123 ABC 02",
     )
     taken = demo.submit(
-        "transfer.taken_over", "steppe-haulage", transfer="TR-DEMO-1", after=dispatched,
+        "transfer.taken_over",
+        "steppe-haulage",
+        transfer="TR-DEMO-1",
+        after=dispatched,
         vehicle="KZ 123 ABC 02",
     )
     demo.log.checkpoint()

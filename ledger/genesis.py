@@ -75,7 +75,9 @@ def read_genesis(event: Event) -> Genesis:
             raise EventFormatError("each authority key is {key_id, public_key}")
         key = PublicKey.from_base64(item["public_key"])
         if item.get("key_id") != key.key_id:
-            raise EventFormatError(f"authority key_id {item.get('key_id')!r} does not match its key")
+            raise EventFormatError(
+                f"authority key_id {item.get('key_id')!r} does not match its key"
+            )
         keys.append(key)
     if not keys:
         raise EventFormatError("genesis names no authority key")

@@ -43,6 +43,7 @@ class MemoryLog:
         self._range = CompactRange()
         self._chain = ChainVerifier(complete=True, log_key=signer.verifier)
         self._by_nonce: dict[tuple[str, str], int] = {}
+        self._bound_at: dict[str, int] = {}
         self.checkpoints: list[tuple[Checkpoint, str]] = []
         self.append(genesis)
         self.checkpoint()
@@ -77,6 +78,8 @@ class MemoryLog:
         self._chain.add(entry)
         self.entries.append(entry)
         self._by_nonce[key] = entry.seq
+        if entry.event["type"] == "key.bound":
+            self._bound_at[entry.event["key_id"]] = entry.seq
         for level, index, h in self._range.append(entry.hash):
             self._nodes[(level, index)] = h
         return entry
@@ -96,14 +99,28 @@ class MemoryLog:
         self.checkpoints.append((new, note))
         return note
 
+    def _with_dependencies(self, seqs: Iterable[int]) -> list[int]:
+        """The seqs plus entry 0 and the key bindings their signers depend on."""
+        chosen: set[int] = set()
+        todo = [0, *seqs]
+        while todo:
+            seq = todo.pop()
+            if seq in chosen:
+                continue
+            chosen.add(seq)
+            bound = self._bound_at.get(self.entries[seq].event["key"])
+            if bound is not None:
+                todo.append(bound)
+        return sorted(chosen)
+
     def bundle(self, seqs: Iterable[int] | None = None) -> dict[str, Any]:
-        """A bundle of the whole log, or of entry 0 and the given seqs, at the latest checkpoint."""
+        """A bundle at the latest checkpoint: the whole log, or ``seqs`` and what they need."""
         note = self.checkpoint()
         size = self.size
         if seqs is None:
             chosen, kind = list(range(size)), "log"
         else:
-            chosen, kind = sorted({0, *seqs}), "entries"
+            chosen, kind = self._with_dependencies(seqs), "entries"
         entries = [self.entries[s] for s in chosen]
         proofs = [inclusion_proof_from_nodes(self.read_nodes, index=s, size=size) for s in chosen]
         older = [

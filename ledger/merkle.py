@@ -227,7 +227,7 @@ def verify_inclusion(
 def verify_consistency(
     *, old_size: int, size: int, old_root: bytes, root: bytes, proof: Sequence[bytes]
 ) -> None:
-    """Raise :class:`ProofError` unless ``proof`` shows tree ``old_size`` is a prefix of ``size``."""
+    """Raise :class:`ProofError` unless ``proof`` shows ``old_size`` is a prefix of ``size``."""
     if old_size > size:
         raise ProofError(f"old size {old_size} is larger than new size {size}")
     if old_size == 0:

@@ -1,0 +1,159 @@
+"""Replay rules, checked when a submission is appended and on every audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ledger.demo import AUTHORITY_ID, DemoLog
+from ledger.errors import EventFormatError, VerificationError
+from ledger.events import make_event, sign_event
+from ledger.keys import SigningKey
+
+
+def _refused(demo: DemoLog, check: str, key: SigningKey, **event: Any) -> VerificationError:
+    size = demo.log.size
+    etype = event.pop("type", "lot.registered")
+    actor = event.pop("actor", "almaty-collect")
+    log = event.pop("log", demo.log.origin)
+    sub = sign_event(key, make_event(etype, log=log, actor=actor, key=key, **event))
+    with pytest.raises(VerificationError) as caught:
+        demo.log.append(sub)
+    assert caught.value.check == check, caught.value.message
+    assert caught.value.seq == size
+    assert demo.log.size == size  # nothing was appended
+    return caught.value
+
+
+def test_wrong_log_is_refused(demo: DemoLog) -> None:
+    _refused(demo, "format", demo.keys["almaty-collect"], log="other.example/log", lot="L2")
+
+
+def test_key_of_another_actor_is_refused(demo: DemoLog) -> None:
+    _refused(demo, "key", demo.keys["steppe-haulage"], lot="L2")
+
+
+def test_unbound_key_is_refused(demo: DemoLog) -> None:
+    _refused(demo, "key", SigningKey.generate(), lot="L2")
+
+
+def test_revoked_key_is_refused(demo: DemoLog) -> None:
+    key = demo.keys["almaty-collect"]
+    demo.submit("key.revoked", AUTHORITY_ID, key_id=key.key_id, reason="phone lost")
+    error = _refused(demo, "key", key, lot="L2")
+    assert "revoked at seq" in error.message
+
+
+def test_bad_signature_is_refused(demo: DemoLog) -> None:
+    key = demo.keys["almaty-collect"]
+    sub = sign_event(
+        key,
+        make_event(
+            "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L2"
+        ),
+    )
+    sub.event["lot"] = "L3"  # changed after signing
+    with pytest.raises(VerificationError, match="signature"):
+        demo.log.append(sub)
+
+
+def test_genesis_only_at_zero(demo: DemoLog) -> None:
+    _refused(demo, "format", demo.authority, type="log.genesis", actor=AUTHORITY_ID)
+
+
+def test_registry_events_need_the_authority(demo: DemoLog) -> None:
+    other = SigningKey.generate()
+    _refused(
+        demo,
+        "registry",
+        demo.keys["almaty-collect"],
+        type="key.bound",
+        org="almaty-collect",
+        public_key=other.public.base64,
+        key_id=other.key_id,
+        label="self-bound",
+    )
+
+
+def test_key_bound_with_mismatched_id(demo: DemoLog) -> None:
+    other = SigningKey.generate()
+    _refused(
+        demo,
+        "registry",
+        demo.authority,
+        type="key.bound",
+        actor=AUTHORITY_ID,
+        org="almaty-collect",
+        public_key=other.public.base64,
+        key_id="0" * 64,
+        label="typo",
+    )
+
+
+def test_lot_cannot_be_created_twice(demo: DemoLog) -> None:
+    _refused(demo, "reference", demo.keys["almaty-collect"], lot="KZDEMO0000")
+
+
+def test_after_must_name_the_latest_entry(demo: DemoLog) -> None:
+    stale = demo.log.entries[5].hash.hex()  # the dispatch, superseded by the take-over
+    _refused(
+        demo,
+        "reference",
+        demo.keys["steppe-haulage"],
+        type="transfer.taken_over",
+        actor="steppe-haulage",
+        transfer="TR-DEMO-1",
+        after=stale,
+    )
+
+
+def test_unknown_subject_is_refused(demo: DemoLog) -> None:
+    _refused(
+        demo,
+        "reference",
+        demo.keys["steppe-haulage"],
+        type="transfer.taken_over",
+        actor="steppe-haulage",
+        transfer="TR-NOPE",
+        after="0" * 64,
+    )
+
+
+def test_same_submission_twice_is_idempotent(demo: DemoLog) -> None:
+    key = demo.keys["almaty-collect"]
+    sub = sign_event(
+        key,
+        make_event(
+            "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
+        ),
+    )
+    first = demo.log.append(sub)
+    again = demo.log.append(sub)
+    assert again == first
+    assert demo.log.size == first.seq + 1
+
+
+def test_reused_nonce_with_other_content_is_refused(demo: DemoLog) -> None:
+    key = demo.keys["almaty-collect"]
+    event = make_event(
+        "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
+    )
+    demo.log.append(sign_event(key, event))
+    replay = dict(event, lot="L10")
+    with pytest.raises(EventFormatError, match="nonce"):
+        demo.log.append(sign_event(key, replay))
+
+
+def test_logged_at_never_goes_back(demo: DemoLog) -> None:
+    demo.log._clock = lambda: "2000-01-01T00:00:00Z"
+    key = demo.keys["almaty-collect"]
+    entry = demo.log.append(
+        sign_event(
+            key,
+            make_event(
+                "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
+            ),
+        )
+    )
+    assert entry.logged_at == demo.log.entries[entry.seq - 1].logged_at

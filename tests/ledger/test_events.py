@@ -1,0 +1,130 @@
+"""The fields every event shares, and entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ledger.entries import Entry
+from ledger.errors import EventFormatError, SignatureError
+from ledger.events import Submission, make_event, sign_event, validate_event
+from ledger.keys import SigningKey
+
+KEY = SigningKey.generate()
+AFTER = "ab" * 32
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    event = make_event(
+        "transfer.taken_over",
+        log="t.example/log",
+        actor="org-1",
+        key=KEY,
+        transfer="T-1",
+        after=AFTER,
+    )
+    event.update(changes)
+    return {k: v for k, v in event.items() if v is not None}
+
+
+def test_good_event_round_trips() -> None:
+    sub = sign_event(KEY, _event())
+    sub.verify(KEY.public)
+    assert Submission.from_json(sub.to_json()) == sub
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": None},
+        {"type": "Lot Registered"},
+        {"log": ""},
+        {"actor": "has space"},
+        {"key": "ABC"},
+        {"at": "2026-11-22 10:00:00"},
+        {"at": "2026-11-22T10:00:00+05:00"},
+        {"at": "2026-02-30T10:00:00Z"},
+        {"nonce": "short"},
+        {"nonce": "x" * 65},
+        {"after": None},
+        {"after": "AB" * 32},
+        {"lots": []},
+        {"lots": [{"lot": "L1"}]},
+        {"lots": [{"lot": "L1", "after": AFTER}, {"lot": "L1", "after": AFTER}]},
+        {"lots": ["L1"]},
+    ],
+    ids=[
+        "no-type",
+        "type-form",
+        "empty-log",
+        "actor-form",
+        "key-form",
+        "at-no-T",
+        "at-not-utc",
+        "at-impossible",
+        "nonce-short",
+        "nonce-long",
+        "no-after",
+        "after-uppercase",
+        "lots-empty",
+        "lots-no-after",
+        "lots-duplicate",
+        "lots-not-objects",
+    ],
+)
+def test_malformed_events(changes: dict[str, Any]) -> None:
+    with pytest.raises(EventFormatError):
+        validate_event(_event(**changes))
+
+
+def test_creating_events_need_no_after() -> None:
+    event = make_event("lot.registered", log="t.example/log", actor="org-1", key=KEY, lot="L1")
+    validate_event(event)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[], {"event": {}}, {"event": {}, "sig": 5}, {"event": {}, "sig": "", "extra": 1}],
+    ids=["not-object", "no-sig", "sig-not-string", "extra-field"],
+)
+def test_malformed_submissions(value: object) -> None:
+    with pytest.raises(EventFormatError):
+        Submission.from_json(value)
+
+
+@pytest.mark.parametrize("sig", ["!!", "AAAA"], ids=["not-base64", "too-short"])
+def test_malformed_signatures(sig: str) -> None:
+    with pytest.raises(SignatureError):
+        Submission(_event(), sig).verify(KEY.public)
+
+
+def test_signing_with_another_key_is_refused() -> None:
+    with pytest.raises(EventFormatError):
+        sign_event(SigningKey.generate(), _event())
+
+
+def test_entry_bytes_and_parse() -> None:
+    sub = sign_event(KEY, _event())
+    entry = Entry.build(seq=3, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
+    assert entry.data.startswith(b'{"event":{')
+    assert Entry.parse(entry.data) == entry
+    assert entry.to_json()["prev"] == "0" * 64
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda d: d.replace(b'"v":1', b'"v":2'),
+        lambda d: d.replace(b'"seq":3', b'"seq":-3'),
+        lambda d: d.replace(b'"prev":"0', b'"prev":"g'),
+        lambda d: d.replace(b'"logged_at":"2026', b'"logged_at":"1026-'),
+        lambda d: d[:-1] + b',"x":1}',
+    ],
+    ids=["version", "negative-seq", "prev-not-hex", "bad-time", "extra-field"],
+)
+def test_malformed_entries(mangle: Any) -> None:
+    sub = sign_event(KEY, _event())
+    entry = Entry.build(seq=3, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
+    with pytest.raises(EventFormatError):
+        Entry.parse(mangle(entry.data))
