@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 import secrets
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,8 @@ TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: Standard base64 of a 64-byte Ed25519 signature.
+SIG_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
@@ -117,10 +120,15 @@ def subjects(event: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
 
 @dataclass(frozen=True)
 class Submission:
-    """A signed event as a client sends it. Treat ``event`` as read-only."""
+    """A signed event as a client sends it. Treat ``event`` as read-only.
+
+    ``canonical`` carries JCS(event) when :class:`~ledger.entries.Entry` has just
+    computed it from the event, so it is not computed twice; nothing else sets it.
+    """
 
     event: Event
     sig: str
+    canonical: bytes | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def signature(self) -> bytes:
@@ -135,7 +143,7 @@ class Submission:
 
     def signed_bytes(self) -> bytes:
         """The bytes the signature covers: JCS(event)."""
-        return canonical_bytes(self.event)
+        return self.canonical if self.canonical is not None else canonical_bytes(self.event)
 
     def verify(self, public: PublicKey) -> None:
         """Raise :class:`SignatureError` unless the signature is ``public``'s over the event."""
@@ -152,8 +160,8 @@ class Submission:
         """Parse ``{"event": {...}, "sig": "..."}`` and check the event's common fields."""
         if not isinstance(value, dict) or set(value) != {"event", "sig"}:
             raise EventFormatError('a submission is exactly {"event": {...}, "sig": "..."}')
-        if not isinstance(value["sig"], str):
-            raise EventFormatError("sig must be a base64 string")
+        if not isinstance(value["sig"], str) or not SIG_RE.match(value["sig"]):
+            raise EventFormatError("sig must be standard base64 of a 64-byte signature")
         return cls(validate_event(value["event"]), value["sig"])
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import MAX_SAFE_INTEGER, canonical_bytes, parse_canonical, parse_json
 from ledger.errors import CanonicalEncodingError
@@ -45,3 +50,42 @@ def test_parse_canonical_refuses_other_encodings_of_the_same_value() -> None:
     for text in [b'{"b":2,"a":1}', b'{"a": 1,"b":2}', b'{"a":1,"b":2}\n', b'{"a":"\\u0041"}']:
         with pytest.raises(CanonicalEncodingError):
             parse_canonical(text)
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=["Cs"]), max_size=4), inner, max_size=5
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(value=_json)
+def test_fast_path_equals_rfc8785(value: Any) -> None:
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2, "a": 3},
+        {"\x00\x1f\x7f": '\x08\x0c\n\r\t\x01\u2028\u2029"\\/'},
+        {"": "", "k": [0, -0, 1, -(2**53 - 1)]},
+    ],
+    ids=["private-use-vs-astral-keys", "escapes", "empty-and-ints"],
+)
+def test_known_tricky_values_match_rfc8785(value: Any) -> None:
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+def test_lone_surrogates_are_refused() -> None:
+    with pytest.raises(CanonicalEncodingError):
+        canonical_bytes({"s": "\ud800"})

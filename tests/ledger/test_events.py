@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ledger.entries import Entry
-from ledger.errors import EventFormatError, SignatureError
+from ledger.errors import CanonicalEncodingError, EventFormatError, SignatureError
 from ledger.events import Submission, make_event, sign_event, validate_event
 from ledger.keys import SigningKey
 
@@ -128,3 +128,28 @@ def test_malformed_entries(mangle: Any) -> None:
     entry = Entry.build(seq=3, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
     with pytest.raises(EventFormatError):
         Entry.parse(mangle(entry.data))
+
+
+def test_leaf_bytes_are_jcs_of_the_whole_entry() -> None:
+    from ledger.canonical import canonical_bytes
+
+    event = _event(note='Қабылданды \u2028 "quoted" \\ \U0001f600', weight_g=2**53 - 1)
+    sub = sign_event(KEY, event)
+    for seq in (0, 7, 10**12):
+        entry = Entry.build(
+            seq=seq, prev=bytes(range(32)), logged_at="2026-11-22T10:00:01.5Z", submission=sub
+        )
+        assert entry.data == canonical_bytes(entry.to_json())
+        assert Entry.parse(entry.data) == entry
+
+
+def test_entry_with_non_canonical_event_is_refused() -> None:
+    sub = sign_event(KEY, _event())
+    entry = Entry.build(seq=1, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
+    after = f'"after":"{AFTER}"'.encode()
+    reordered = entry.data.replace(b'"actor":"org-1",' + after, after + b',"actor":"org-1"', 1)
+    spaced = entry.data.replace(b'{"event":{', b'{"event": {', 1)
+    for variant in (reordered, spaced):
+        assert variant != entry.data
+        with pytest.raises(CanonicalEncodingError):
+            Entry.parse(variant)
