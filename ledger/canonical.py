@@ -27,6 +27,41 @@ MAX_SAFE_INTEGER = 2**53 - 1
 JsonValue = Any
 
 
+class _Unusual(Exception):
+    """Raised by :func:`_scan` where :func:`_check` must look closer."""
+
+
+def _key_is_plain(key: str) -> bool:
+    return key.isascii() or not key or max(key) < "\ud800"
+
+
+def _scan(value: JsonValue) -> bool:
+    """Fast path of :func:`_check` for plain built-in types; raises :class:`_Unusual`."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return True
+        raise _Unusual
+    plain = True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unusual
+            if not _key_is_plain(key):
+                plain = False
+            if type(item) is not str and not _scan(item):
+                plain = False
+        return plain
+    if kind is list:
+        for item in value:
+            if type(item) is not str and not _scan(item):
+                plain = False
+        return plain
+    raise _Unusual
+
+
 def _check(value: JsonValue, path: str) -> bool:
     """Refuse what JSON cannot carry exactly; return whether every key is below U+D800."""
     if value is None or isinstance(value, bool | str):
@@ -46,14 +81,17 @@ def _check(value: JsonValue, path: str) -> bool:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalEncodingError(f"{path}: object key {key!r} is not a string")
-            plain = _check(item, f"{path}.{key}") and plain and (not key or max(key) < "\ud800")
+            plain = _check(item, f"{path}.{key}") and plain and _key_is_plain(key)
         return plain
     raise CanonicalEncodingError(f"{path}: {type(value).__name__} is not a JSON value")
 
 
 def canonical_bytes(value: JsonValue) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (no floats)."""
-    plain = _check(value, "$")
+    try:
+        plain = _scan(value)
+    except _Unusual:
+        plain = _check(value, "$")  # names the offending path, or accepts subclasses
     try:
         if plain:
             text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -95,9 +133,21 @@ def parse_json(data: bytes | str) -> JsonValue:
         raise CanonicalEncodingError(f"not valid JSON: {exc}") from None
 
 
+def parse_for_comparison(data: bytes) -> JsonValue:
+    """Parse JSON without the strict hooks, for bytes that will be compared with their JCS.
+
+    Duplicate keys, floats and NaN cannot survive that comparison (the value
+    re-encodes differently, or not at all), so the caller must make it.
+    """
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeError) as exc:
+        raise CanonicalEncodingError(f"not valid JSON: {exc}") from None
+
+
 def parse_canonical(data: bytes) -> JsonValue:
     """Parse bytes that must already be canonical; refuse any other encoding of the value."""
-    value = parse_json(data)
+    value = parse_for_comparison(data)
     if canonical_bytes(value) != data:
         raise CanonicalEncodingError("bytes are valid JSON but not in RFC 8785 canonical form")
     return value

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_bytes, parse_json
+from ledger.canonical import canonical_bytes, parse_for_comparison
 from ledger.errors import CanonicalEncodingError, EventFormatError
 from ledger.events import HEX64_RE, SIG_RE, Event, Submission, check_time, validate_event
 from ledger.merkle import leaf_hash
@@ -72,7 +72,7 @@ class Entry:
     @classmethod
     def parse(cls, data: bytes) -> Entry:
         """Parse leaf data, which must be canonical and well formed."""
-        body = parse_json(data)
+        body = parse_for_comparison(data)  # compared with its JCS below
         if not isinstance(body, dict) or set(body) != _FIELDS:
             raise EventFormatError(f"an entry has exactly the fields {sorted(_FIELDS)}")
         if body["v"] != ENTRY_VERSION or isinstance(body["v"], bool):

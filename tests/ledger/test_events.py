@@ -153,3 +153,22 @@ def test_entry_with_non_canonical_event_is_refused() -> None:
         assert variant != entry.data
         with pytest.raises(CanonicalEncodingError):
             Entry.parse(variant)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda d: d.replace(b'"v":1}', b'"v":1,"v":1}'),
+        lambda d: d.replace(b'"v":1}', b'"v":1.0}'),
+        lambda d: d.replace(b'"seq":3,', b'"seq":3,"seq":3,'),
+        lambda d: d.replace(b'"actor":"org-1"', b'"actor":"org-1","actor":"org-1"'),
+        lambda d: d.replace(b'"seq":3', b'"seq": 3'),
+        lambda d: d[:-1],
+    ],
+    ids=["duplicate-v", "float-v", "duplicate-seq", "duplicate-in-event", "space", "truncated"],
+)
+def test_non_canonical_entries(mangle: Any) -> None:
+    sub = sign_event(KEY, _event())
+    entry = Entry.build(seq=3, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
+    with pytest.raises(CanonicalEncodingError):
+        Entry.parse(mangle(entry.data))
