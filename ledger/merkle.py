@@ -121,7 +121,8 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     return acc
 
 
-def _from_nodes(ranges: list[tuple[int, int]], read: NodeReader) -> list[bytes]:
+def hashes_from_nodes(ranges: Sequence[tuple[int, int]], read: NodeReader) -> list[bytes]:
+    """The hashes of tree-aligned leaf ranges, from one batch of stored perfect nodes."""
     covers = [perfect_nodes(a, b) for a, b in ranges]
     wanted = sorted({n for cover in covers for n in cover})
     got = read(wanted)
@@ -145,19 +146,19 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
 
 def inclusion_proof_from_nodes(read: NodeReader, *, index: int, size: int) -> list[bytes]:
     """Inclusion proof built from stored perfect-subtree hashes (O(log n) reads)."""
-    return _from_nodes(inclusion_ranges(index, size), read)
+    return hashes_from_nodes(inclusion_ranges(index, size), read)
 
 
 def consistency_proof_from_nodes(read: NodeReader, *, old_size: int, size: int) -> list[bytes]:
     """Consistency proof built from stored perfect-subtree hashes (O(log n) reads)."""
-    return _from_nodes(consistency_ranges(old_size, size), read)
+    return hashes_from_nodes(consistency_ranges(old_size, size), read)
 
 
 def root_from_nodes(read: NodeReader, size: int) -> bytes:
     """Root of the tree of ``size`` leaves from stored perfect-subtree hashes."""
     if size == 0:
         return EMPTY_ROOT
-    return _from_nodes([(0, size)], read)[0]
+    return hashes_from_nodes([(0, size)], read)[0]
 
 
 def reader_over_leaves(leaf_hashes: Sequence[bytes]) -> NodeReader:
