@@ -133,21 +133,52 @@ def parse_json(data: bytes | str) -> JsonValue:
         raise CanonicalEncodingError(f"not valid JSON: {exc}") from None
 
 
-def parse_for_comparison(data: bytes) -> JsonValue:
-    """Parse JSON without the strict hooks, for bytes that will be compared with their JCS.
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise CanonicalEncodingError(f"integer {text} is outside ±(2^53-1)")
+    return value
 
-    Duplicate keys, floats and NaN cannot survive that comparison (the value
-    re-encodes differently, or not at all), so the caller must make it.
+
+def parse_for_comparison(data: bytes) -> JsonValue:
+    """Parse JSON that the caller will compare with its re-encoding (see below).
+
+    Floats, NaN and integers beyond ±(2^53-1) are refused while parsing;
+    duplicate keys and any other non-canonical form cannot survive the
+    comparison with :func:`canonical_bytes_of_parsed`, so the caller must make it.
     """
     try:
-        return json.loads(data)
+        return json.loads(
+            data, parse_float=_reject_float, parse_int=_safe_int, parse_constant=_reject_constant
+        )
+    except CanonicalEncodingError:
+        raise
     except (ValueError, UnicodeError) as exc:
         raise CanonicalEncodingError(f"not valid JSON: {exc}") from None
+
+
+def canonical_bytes_of_parsed(value: JsonValue, source: bytes) -> bytes:
+    """JCS of (part of) a value that :func:`parse_for_comparison` returned from ``source``.
+
+    Such a value holds only dicts, lists, strings, safe integers, booleans and
+    null, so the type scan is skipped. The standard encoder's path is taken
+    when no character of ``source`` is at or above U+D800; a key that reached
+    that range through an escape makes the comparison fail, as it should,
+    since JCS never writes such an escape.
+    """
+    plain = source.isascii() or max(source.decode("utf-8")) < "\ud800"
+    try:
+        if plain:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return text.encode("utf-8")
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, UnicodeError, ValueError) as exc:
+        raise CanonicalEncodingError(f"cannot canonicalise: {exc}") from None
 
 
 def parse_canonical(data: bytes) -> JsonValue:
     """Parse bytes that must already be canonical; refuse any other encoding of the value."""
     value = parse_for_comparison(data)
-    if canonical_bytes(value) != data:
+    if canonical_bytes_of_parsed(value, data) != data:
         raise CanonicalEncodingError("bytes are valid JSON but not in RFC 8785 canonical form")
     return value

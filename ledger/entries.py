@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_bytes, parse_for_comparison
+from ledger.canonical import canonical_bytes, canonical_bytes_of_parsed, parse_for_comparison
 from ledger.errors import CanonicalEncodingError, EventFormatError
 from ledger.events import HEX64_RE, SIG_RE, Event, Submission, check_time, validate_event
 from ledger.merkle import leaf_hash
@@ -88,7 +88,7 @@ class Entry:
         if not isinstance(sig, str) or not SIG_RE.match(sig):
             raise EventFormatError("sig must be standard base64 of a 64-byte signature")
         event = validate_event(body["event"])
-        event_bytes = canonical_bytes(event)
+        event_bytes = canonical_bytes_of_parsed(event, data)
         prev_hash = bytes.fromhex(prev)
         tail = _tail(seq=seq, prev=prev_hash, logged_at=logged_at, sig=sig)
         if data != _HEAD + event_bytes + tail:

@@ -165,3 +165,14 @@ def test_malformed_bundles(demo: DemoLog, mangle: Any) -> None:
     mangle(bundle)
     with pytest.raises(BundleFormatError):
         verify_bundle(bundle)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["AB" * 32, "ab" * 31, "ab" * 33, " " + "ab" * 32, 5, None],
+    ids=["uppercase", "short", "long", "space", "number", "null"],
+)
+def test_malformed_proof_hashes_name_the_entry(demo: DemoLog, bad: object) -> None:
+    bundle = demo.log.bundle()
+    bundle["entries"][3]["proof"][0] = bad
+    _fails_at(bundle, 3, "proof")

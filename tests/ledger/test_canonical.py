@@ -89,3 +89,39 @@ def test_known_tricky_values_match_rfc8785(value: Any) -> None:
 def test_lone_surrogates_are_refused() -> None:
     with pytest.raises(CanonicalEncodingError):
         canonical_bytes({"s": "\ud800"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"\\ue000":1,"\\ud83d\\ude00":2}',
+        '{"\ue000":1,"\U0001f600":2}',
+        '{"a":9007199254740992}',
+        '{"a":1.0}',
+        '{"a":1,"a":1}',
+        '{"s":"\\ud800"}',
+    ],
+    ids=[
+        "escaped-keys",
+        "raw-keys-in-code-point-order",
+        "big-int",
+        "float",
+        "dup",
+        "lone-surrogate",
+    ],
+)
+def test_parse_canonical_refuses_tricky_inputs(text: str) -> None:
+    with pytest.raises(CanonicalEncodingError):
+        parse_canonical(text.encode())
+
+
+def test_parse_canonical_accepts_utf16_order_of_astral_keys() -> None:
+    text = '{"\U0001f600":2,"\ue000":1}'.encode()
+    assert parse_canonical(text) == {"\ue000": 1, "\U0001f600": 2}
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json)
+def test_parse_canonical_round_trips_rfc8785(value: Any) -> None:
+    data = bytes(rfc8785.dumps(value))
+    assert parse_canonical(data) == value
