@@ -86,12 +86,8 @@ def _check(value: JsonValue, path: str) -> bool:
     raise CanonicalEncodingError(f"{path}: {type(value).__name__} is not a JSON value")
 
 
-def canonical_bytes(value: JsonValue) -> bytes:
-    """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (no floats)."""
-    try:
-        plain = _scan(value)
-    except _Unusual:
-        plain = _check(value, "$")  # names the offending path, or accepts subclasses
+def _encode(value: JsonValue, *, plain: bool) -> bytes:
+    """JCS bytes: the standard encoder where keys are plain, else the rfc8785 package."""
     try:
         if plain:
             text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -99,6 +95,15 @@ def canonical_bytes(value: JsonValue) -> bytes:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, UnicodeError, ValueError) as exc:
         raise CanonicalEncodingError(f"cannot canonicalise: {exc}") from None
+
+
+def canonical_bytes(value: JsonValue) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON value (no floats)."""
+    try:
+        plain = _scan(value)
+    except _Unusual:
+        plain = _check(value, "$")  # names the offending path, or accepts subclasses
+    return _encode(value, plain=plain)
 
 
 def _reject_float(text: str) -> float:
@@ -167,13 +172,7 @@ def canonical_bytes_of_parsed(value: JsonValue, source: bytes) -> bytes:
     since JCS never writes such an escape.
     """
     plain = source.isascii() or max(source.decode("utf-8")) < "\ud800"
-    try:
-        if plain:
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            return text.encode("utf-8")
-        return bytes(rfc8785.dumps(value))
-    except (rfc8785.CanonicalizationError, UnicodeError, ValueError) as exc:
-        raise CanonicalEncodingError(f"cannot canonicalise: {exc}") from None
+    return _encode(value, plain=plain)
 
 
 def parse_canonical(data: bytes) -> JsonValue:

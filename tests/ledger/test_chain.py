@@ -8,8 +8,17 @@ import pytest
 
 from ledger.demo import AUTHORITY_ID, DemoLog
 from ledger.errors import EventFormatError, VerificationError
-from ledger.events import make_event, sign_event
+from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
+
+
+def _collector_registers(demo: DemoLog, lot: str) -> Submission:
+    """The demo collector's signed registration of ``lot``."""
+    key = demo.keys["almaty-collect"]
+    event = make_event(
+        "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot=lot
+    )
+    return sign_event(key, event)
 
 
 def _refused(demo: DemoLog, check: str, key: SigningKey, **event: Any) -> VerificationError:
@@ -46,13 +55,7 @@ def test_revoked_key_is_refused(demo: DemoLog) -> None:
 
 
 def test_bad_signature_is_refused(demo: DemoLog) -> None:
-    key = demo.keys["almaty-collect"]
-    sub = sign_event(
-        key,
-        make_event(
-            "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L2"
-        ),
-    )
+    sub = _collector_registers(demo, "L2")
     sub.event["lot"] = "L3"  # changed after signing
     with pytest.raises(VerificationError, match="signature"):
         demo.log.append(sub)
@@ -121,13 +124,7 @@ def test_unknown_subject_is_refused(demo: DemoLog) -> None:
 
 
 def test_same_submission_twice_is_idempotent(demo: DemoLog) -> None:
-    key = demo.keys["almaty-collect"]
-    sub = sign_event(
-        key,
-        make_event(
-            "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
-        ),
-    )
+    sub = _collector_registers(demo, "L9")
     first = demo.log.append(sub)
     again = demo.log.append(sub)
     assert again == first
@@ -136,24 +133,14 @@ def test_same_submission_twice_is_idempotent(demo: DemoLog) -> None:
 
 def test_reused_nonce_with_other_content_is_refused(demo: DemoLog) -> None:
     key = demo.keys["almaty-collect"]
-    event = make_event(
-        "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
-    )
-    demo.log.append(sign_event(key, event))
-    replay = dict(event, lot="L10")
+    first = _collector_registers(demo, "L9")
+    demo.log.append(first)
+    replay = dict(first.event, lot="L10")
     with pytest.raises(EventFormatError, match="nonce"):
         demo.log.append(sign_event(key, replay))
 
 
 def test_logged_at_never_goes_back(demo: DemoLog) -> None:
     demo.log._clock = lambda: "2000-01-01T00:00:00Z"
-    key = demo.keys["almaty-collect"]
-    entry = demo.log.append(
-        sign_event(
-            key,
-            make_event(
-                "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot="L9"
-            ),
-        )
-    )
+    entry = demo.log.append(_collector_registers(demo, "L9"))
     assert entry.logged_at == demo.log.entries[entry.seq - 1].logged_at
