@@ -48,17 +48,20 @@ class ChainVerifier:
         self._check_position(entry)
         event = entry.event
         if seq == 0:
-            self._check_genesis(entry)
+            genesis = self._check_genesis(entry)
+            keyring = KeyRing(genesis)
         elif event["type"] == GENESIS_TYPE:
             raise self._fail(seq, "format", "only entry 0 may be a genesis entry")
-        assert self.genesis is not None
-        assert self.keyring is not None
-        if event["log"] != self.genesis.origin:
+        else:
+            assert self.genesis is not None
+            assert self.keyring is not None
+            genesis, keyring = self.genesis, self.keyring
+        if event["log"] != genesis.origin:
             raise self._fail(
-                seq, "format", f"event is for log {event['log']!r}, not {self.genesis.origin!r}"
+                seq, "format", f"event is for log {event['log']!r}, not {genesis.origin!r}"
             )
         try:
-            public = self.keyring.key_for(event["actor"], event["key"])
+            public = keyring.key_for(event["actor"], event["key"])
         except TizbekError as exc:
             raise self._fail(seq, "key", exc.message) from None
         try:
@@ -68,7 +71,7 @@ class ChainVerifier:
         if (event["key"], event["nonce"]) in self._nonces:
             raise self._fail(seq, "replay", f"nonce {event['nonce']} was already used by this key")
         try:
-            self.keyring.check(event)
+            keyring.check(event)
         except TizbekError as exc:
             raise self._fail(seq, "registry", exc.message) from None
         self._check_subjects(entry)
@@ -93,7 +96,7 @@ class ChainVerifier:
         if last is not None and entry.logged_at < last.logged_at:
             raise self._fail(seq, "time", "logged_at goes back in time")
 
-    def _check_genesis(self, entry: Entry) -> None:
+    def _check_genesis(self, entry: Entry) -> Genesis:
         if entry.prev != ZERO_HASH:
             raise self._fail(0, "chain", "entry 0 must have prev of 64 zeros")
         try:
@@ -108,8 +111,7 @@ class ChainVerifier:
                 expected=str(genesis.log_key),
                 actual=str(self.log_key),
             )
-        self.genesis = genesis
-        self.keyring = KeyRing(genesis)
+        return genesis
 
     def _check_subjects(self, entry: Entry) -> None:
         for kind, ident, after in subjects(entry.event):
@@ -133,8 +135,11 @@ class ChainVerifier:
 
     def apply(self, entry: Entry) -> None:
         """Record a checked entry as the latest one."""
-        assert self.keyring is not None
         event = entry.event
+        if entry.seq == 0:
+            self.genesis = read_genesis(event)
+            self.keyring = KeyRing(self.genesis)
+        assert self.keyring is not None
         self.keyring.apply(entry.seq, event)
         self._nonces.add((event["key"], event["nonce"]))
         for kind, ident, _after in subjects(event):

@@ -144,3 +144,22 @@ def test_logged_at_never_goes_back(demo: DemoLog) -> None:
     demo.log._clock = lambda: "2000-01-01T00:00:00Z"
     entry = demo.log.append(_collector_registers(demo, "L9"))
     assert entry.logged_at == demo.log.entries[entry.seq - 1].logged_at
+
+
+def test_check_changes_nothing_until_apply(demo: DemoLog) -> None:
+    from ledger.chain import ChainVerifier
+
+    verifier = ChainVerifier()
+    genesis = demo.log.entries[0]
+    verifier.check(genesis)
+    assert (verifier.genesis, verifier.keyring, verifier.last, verifier.count) == (
+        None,
+        None,
+        None,
+        0,
+    )
+    verifier.apply(genesis)
+    assert verifier.genesis is not None
+    for entry in demo.log.entries[1:]:
+        verifier.add(entry)
+    assert verifier.count == demo.log.size
