@@ -8,10 +8,12 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.keys import SigningKey
+from ledger.note import NoteSigner, sign_note
 
 
 def tizbek(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -91,3 +93,42 @@ def test_keygen(tmp_path: Path) -> None:
     assert again.returncode == 2
     assert "already exists" in again.stderr
     assert SigningKey.load(path).key_id == key.key_id
+
+
+def _reorder(b: dict[str, Any]) -> None:
+    b["entries"][2], b["entries"][3] = b["entries"][3], b["entries"][2]
+
+
+def _drop(b: dict[str, Any]) -> None:
+    del b["entries"][5]
+
+
+def _insert(b: dict[str, Any]) -> None:
+    b["entries"].insert(5, dict(b["entries"][4]))
+
+
+def _foreign_checkpoint(b: dict[str, Any]) -> None:
+    intruder = NoteSigner(b["checkpoint"].split("\n")[0], SigningKey.generate())
+    b["checkpoint"] = sign_note(b["checkpoint"].split("\n\n")[0] + "\n", [intruder])
+    b["log_key"] = str(intruder.verifier)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "named"),
+    [
+        (_reorder, "seq 2: order"),
+        (_drop, "seq 5: order"),
+        (_insert, "seq 4: order"),
+        (_foreign_checkpoint, "seq 0: checkpoint"),
+    ],
+    ids=["reorder", "drop", "insert", "foreign-checkpoint"],
+)
+def test_tampered_bundle_files_fail_naming_the_entry(
+    bundle_path: Path, tamper: Any, named: str
+) -> None:
+    bundle = json.loads(bundle_path.read_text())
+    tamper(bundle)
+    bundle_path.write_text(json.dumps(bundle))
+    run = tizbek("verify", str(bundle_path), cwd=bundle_path.parent)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"tizbek: FAILED: {named}: "), run.stderr
