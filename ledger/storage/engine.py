@@ -1,0 +1,43 @@
+"""Database URLs and engines: SQLite (a WAL file, the default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+#: Where the log lives unless ``TIZBEK_DATABASE_URL`` says otherwise.
+DEFAULT_SQLITE_FILE = "tizbek.db"
+URL_ENV = "TIZBEK_DATABASE_URL"
+
+
+def database_url(environ: dict[str, str] | None = None) -> str:
+    """The configured database URL: ``TIZBEK_DATABASE_URL``, else a SQLite file here."""
+    env = os.environ if environ is None else environ
+    url = env.get(URL_ENV, "").strip()
+    if url:
+        return url
+    return f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers work while one writer appends; FULL makes every commit durable.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL and full durability."""
+    if url.startswith("postgresql:"):
+        url = "postgresql+psycopg:" + url.removeprefix("postgresql:")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)

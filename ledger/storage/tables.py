@@ -1,0 +1,137 @@
+"""The database tables: the log itself, its Merkle nodes and checkpoints, and projections.
+
+``log_entries``, ``tree_nodes`` and ``checkpoints`` are the log; every other
+table is a projection that replaying the log rebuilds. Binary hashes are
+stored as 32 raw bytes; leaf data as the exact canonical bytes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, SmallInteger, Text
+from sqlmodel import Field, SQLModel
+
+#: Constraint names that Alembic can rely on, on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+
+class LogEntry(SQLModel, table=True):
+    """One entry: its position, exact leaf bytes and leaf hash."""
+
+    __tablename__ = "log_entries"
+    __table_args__ = (Index("ix_log_entries_signer_nonce", "signer_key", "nonce", unique=True),)
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signer_key: str = Field(max_length=64)
+    nonce: str = Field(max_length=64)
+    logged_at: str = Field(max_length=40)
+
+
+class TreeNode(SQLModel, table=True):
+    """The hash of a perfect subtree ``(level, idx)`` of the Merkle tree."""
+
+    __tablename__ = "tree_nodes"
+
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class StoredCheckpoint(SQLModel, table=True):
+    """A checkpoint the log signed, kept so that every later one is proven consistent."""
+
+    __tablename__ = "checkpoints"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: str = Field(max_length=40)
+
+
+class Organisation(SQLModel, table=True):
+    """Projection: a registered organisation."""
+
+    __tablename__ = "organisations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    bin: str = Field(max_length=12)
+    roles: str = Field(description="comma-separated roles")
+    country: str = Field(max_length=2)
+    region: str
+    registered_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    deregistered_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class BoundKey(SQLModel, table=True):
+    """Projection: a key bound to an organisation (or the authority)."""
+
+    __tablename__ = "keys"
+
+    key_id: str = Field(primary_key=True, max_length=64)
+    org: str = Field(index=True, max_length=64)
+    public_key: str = Field(max_length=44)
+    label: str
+    bound_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    revoked_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class Licence(SQLModel, table=True):
+    """Projection: a licence granted to an organisation."""
+
+    __tablename__ = "licences"
+
+    org: str = Field(primary_key=True, max_length=64)
+    number: str = Field(primary_key=True, max_length=64)
+    valid_from: str = Field(max_length=10)
+    valid_to: str = Field(max_length=10)
+    waste_codes: str
+    categories: str
+    operations: str
+    capacity_kg: int | None = Field(default=None, sa_column=Column(BigInteger))
+    status: str = Field(max_length=16)
+    granted_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Lot(SQLModel, table=True):
+    """Projection: a lot's current state and holder, and its latest entry."""
+
+    __tablename__ = "lots"
+
+    lot: str = Field(primary_key=True, max_length=64)
+    collector: str = Field(index=True, max_length=64)
+    holder: str = Field(index=True, max_length=64)
+    state: str = Field(index=True, max_length=32)
+    category: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    waste_code: str = Field(max_length=16)
+    weight_g: int = Field(sa_column=Column(BigInteger, nullable=False))
+    region: str | None = Field(default=None)
+    created_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class Transfer(SQLModel, table=True):
+    """Projection: a transfer between organisations and its latest entry."""
+
+    __tablename__ = "transfers"
+
+    transfer: str = Field(primary_key=True, max_length=64)
+    sender: str = Field(index=True, max_length=64)
+    destination: str = Field(index=True, max_length=64)
+    transporter: str | None = Field(default=None, max_length=64)
+    state: str = Field(index=True, max_length=32)
+    created_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))

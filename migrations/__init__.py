@@ -1,0 +1,1 @@
+"""Alembic migrations of Tizbek's schema (SQLite and PostgreSQL)."""
