@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
@@ -46,10 +47,23 @@ def keygen(out: Path) -> None:
 
 
 @main.command()
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundle", type=click.Path(path_type=Path), required=False)
 @click.option("--log-key", default=None, help="The log verifier key you trust (name+hash+key).")
-def verify(bundle: Path, log_key: str | None) -> None:
-    """Verify an offline audit bundle: no server, no database."""
+@click.option("--db", "db", default=None, help="Audit the log in this database URL instead.")
+@click.option(
+    "--from",
+    "from_seq",
+    default=0,
+    type=click.IntRange(min=0),
+    help="With --db: check signatures from this seq on.",
+)
+def verify(bundle: Path | None, log_key: str | None, db: str | None, from_seq: int) -> None:
+    """Verify an offline audit bundle (no server, no database), or audit a database."""
+    if db is not None:
+        _audit(db, from_seq)
+        return
+    if bundle is None:
+        _fail("give a BUNDLE file or --db URL", EXIT_BAD_INPUT)
     try:
         raw = bundle.read_bytes()
     except OSError as exc:
@@ -62,6 +76,65 @@ def verify(bundle: Path, log_key: str | None) -> None:
     except TizbekError as exc:
         _fail(f"{bundle}: {exc.message}", EXIT_BAD_INPUT)
     click.echo(report.summary())
+
+
+def _audit(url: str, from_seq: int) -> None:
+    from ledger.storage.audit import audit_database
+    from ledger.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        report = audit_database(engine, from_seq=from_seq)
+    except VerificationError as exc:
+        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
+    except (TizbekError, SQLAlchemyError) as exc:
+        _fail(f"cannot audit {url}: {exc}", EXIT_BAD_INPUT)
+    finally:
+        engine.dispose()
+    click.echo(report.summary())
+
+
+@main.command(name="export")
+@click.argument("file", type=click.Path(path_type=Path))
+def export_cmd(file: Path) -> None:
+    """Write the whole log in TIZBEK_DATABASE_URL to FILE as JSON Lines."""
+    from ledger.storage.backup import export_file
+    from ledger.storage.engine import database_url, make_engine
+
+    engine = make_engine(database_url())
+    try:
+        count = export_file(engine, file)
+    except (TizbekError, SQLAlchemyError) as exc:
+        _fail(f"cannot export: {exc}", EXIT_BAD_INPUT)
+    finally:
+        engine.dispose()
+    click.echo(f"exported {count} entries to {file}")
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_cmd(file: Path) -> None:
+    """Verify FILE (a JSON Lines export) and load it into the empty TIZBEK_DATABASE_URL."""
+    from ledger.storage import migrate
+    from ledger.storage.backup import import_lines
+    from ledger.storage.engine import database_url, make_engine
+
+    url = database_url()
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}", EXIT_BAD_INPUT)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(url)
+        checkpoint = import_lines(engine, lines)
+    except VerificationError as exc:
+        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
+    except (TizbekError, SQLAlchemyError) as exc:
+        _fail(f"cannot import: {exc}", EXIT_BAD_INPUT)
+    finally:
+        engine.dispose()
+    click.echo(f"imported {checkpoint.size} entries; root {checkpoint.root.hex()}")
 
 
 @main.command()

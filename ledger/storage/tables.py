@@ -7,7 +7,7 @@ stored as 32 raw bytes; leaf data as the exact canonical bytes.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, SmallInteger, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, SmallInteger, Table, Text
 from sqlmodel import Field, SQLModel
 
 #: Constraint names that Alembic can rely on, on SQLite and PostgreSQL alike.
@@ -135,3 +135,15 @@ class Transfer(SQLModel, table=True):
     created_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+#: Core tables of the log, for typed SQL expressions.
+ENTRIES = _table(LogEntry)
+NODES = _table(TreeNode)
+CHECKPOINTS = _table(StoredCheckpoint)

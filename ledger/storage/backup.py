@@ -1,0 +1,141 @@
+"""Whole-log backups as JSON Lines: export from a database, import into an empty one.
+
+The first line is a header ``{"format": "tizbek-log/1", "log_key": ..., "checkpoints":
+[signed notes...]}``; every further line is one entry's exact leaf data, in
+``seq`` order. Anyone can check such a file: replay the entries and compare the
+recomputed roots with the signed checkpoints. Import does exactly that before
+it writes anything, so a database never holds a log that does not verify.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine, func, insert, select
+
+from ledger.chain import ChainVerifier
+from ledger.checkpoint import Checkpoint, verify_checkpoint
+from ledger.entries import Entry
+from ledger.errors import BundleFormatError, TizbekError, VerificationError
+from ledger.merkle import CompactRange
+from ledger.note import VerifierKey
+from ledger.storage.tables import CHECKPOINTS, ENTRIES, NODES
+
+EXPORT_FORMAT = "tizbek-log/1"
+#: Rows written per statement while importing.
+BATCH = 1000
+
+
+def export_header(log_key: str, notes: Iterable[str]) -> str:
+    """The first line of an export: its format, the log key and the signed checkpoints."""
+    header = {"format": EXPORT_FORMAT, "log_key": log_key, "checkpoints": list(notes)}
+    return json.dumps(header, ensure_ascii=False)
+
+
+def export_lines(engine: Engine) -> Iterator[str]:
+    """The JSON Lines of the whole log stored at ``engine`` (without newlines)."""
+    with engine.connect() as conn:
+        first = conn.execute(select(ENTRIES.c.data).where(ENTRIES.c.seq == 0)).scalar_one_or_none()
+        if first is None:
+            raise BundleFormatError("the database holds no log")
+        log_key = Entry.parse(first).event["log_key"]
+        notes = conn.execute(select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size))
+        yield export_header(log_key, notes.scalars())
+        rows = conn.execution_options(yield_per=BATCH).execute(
+            select(ENTRIES.c.data).order_by(ENTRIES.c.seq)
+        )
+        for data in rows.scalars():
+            yield data.decode("utf-8")
+
+
+def export_file(engine: Engine, path: Path) -> int:
+    """Write the log to ``path``; return the number of entries."""
+    count = -1
+    with path.open("w", encoding="utf-8") as out:
+        for count, line in enumerate(export_lines(engine)):  # noqa: B007
+            out.write(line + "\n")
+    return count
+
+
+def _header(line: str) -> tuple[VerifierKey, list[str]]:
+    try:
+        header = json.loads(line)
+        if header.get("format") != EXPORT_FORMAT:
+            raise BundleFormatError(f"the first line must be a {EXPORT_FORMAT} header")
+        notes = header["checkpoints"]
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+            raise BundleFormatError("header checkpoints must be a list of signed notes")
+        return VerifierKey.parse(header["log_key"]), notes
+    except (ValueError, KeyError, AttributeError, TypeError):
+        raise BundleFormatError(f"the first line must be a {EXPORT_FORMAT} header") from None
+
+
+def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
+    """Verify a whole exported log, then store it in ``engine``'s empty, migrated database."""
+    it = iter(lines)
+    log_key, notes = _header(next(it, ""))
+    checkpoints = {}
+    for note in notes:
+        try:
+            cp = verify_checkpoint(note, log_key)
+        except TizbekError as exc:
+            raise VerificationError(exc.message, seq=None, check="checkpoint") from None
+        checkpoints[cp.size] = (cp, note)
+    chain = ChainVerifier(complete=True, log_key=log_key)
+    tree = CompactRange()
+    entries: list[Entry] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    for number, line in enumerate(it):
+        try:
+            entry = Entry.parse(line.rstrip("\n").encode("utf-8"))
+        except TizbekError as exc:
+            raise VerificationError(exc.message, seq=number, check="leaf") from None
+        chain.add(entry)
+        entries.append(entry)
+        nodes.extend(tree.append(entry.hash))
+        held = checkpoints.get(tree.size)
+        if held is not None and held[0].root != tree.root():
+            raise VerificationError(
+                f"entries do not hash to the checkpoint at size {tree.size}",
+                seq=tree.size - 1,
+                check="checkpoint",
+            )
+    if not checkpoints or max(checkpoints) != tree.size:
+        raise VerificationError(
+            "the last signed checkpoint does not cover exactly the entries given",
+            seq=tree.size,
+            check="checkpoint",
+        )
+    with engine.begin() as conn:
+        if conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one():
+            raise BundleFormatError("the database already holds a log; import needs an empty one")
+        for i in range(0, len(entries), BATCH):
+            conn.execute(
+                insert(ENTRIES),
+                [
+                    {
+                        "seq": e.seq,
+                        "leaf_hash": e.hash,
+                        "data": e.data,
+                        "signer_key": e.event["key"],
+                        "nonce": e.event["nonce"],
+                        "logged_at": e.logged_at,
+                    }
+                    for e in entries[i : i + BATCH]
+                ],
+            )
+        for i in range(0, len(nodes), BATCH):
+            conn.execute(
+                insert(NODES),
+                [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes[i : i + BATCH]],
+            )
+        conn.execute(
+            insert(CHECKPOINTS),
+            [
+                {"size": cp.size, "root": cp.root, "note": note, "signed_at": ""}
+                for cp, note in checkpoints.values()
+            ],
+        )
+    return checkpoints[tree.size][0]
