@@ -94,6 +94,34 @@ def _audit(url: str, from_seq: int) -> None:
     click.echo(report.summary())
 
 
+@main.command()
+@click.option("--origin", default=None, help="The log's origin (default: HOSTNAME/tizbek).")
+@click.option("--authority-id", default="authority", show_default=True)
+@click.option("--authority-name", default="Environmental authority", show_default=True)
+def init(origin: str | None, authority_id: str, authority_name: str) -> None:
+    """Create a new log in TIZBEK_DATABASE_URL with keys in TIZBEK_KEY_DIR (./keys)."""
+    import socket
+
+    from ledger.storage.create import create_log, key_dir
+    from ledger.storage.engine import database_url
+
+    name = origin or f"{socket.gethostname() or 'localhost'}/tizbek"
+    try:
+        made = create_log(
+            database_url(),
+            keys=key_dir(),
+            origin=name,
+            authority_id=authority_id,
+            authority_name=authority_name,
+        )
+    except (TizbekError, SQLAlchemyError) as exc:
+        _fail(f"cannot create the log: {exc}", EXIT_BAD_INPUT)
+    click.echo(f"origin: {made.origin}")
+    click.echo(f"log verifier key: {made.log_key}")
+    click.echo(f"authority key_id: {made.authority_key_id}")
+    click.echo(f"keys written to {made.key_dir}/ (log.key, authority.key, mode 0600)")
+
+
 @main.command(name="export")
 @click.argument("file", type=click.Path(path_type=Path))
 def export_cmd(file: Path) -> None:
