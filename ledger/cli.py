@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bundle import verify_bundle
@@ -25,6 +28,28 @@ EXIT_BAD_INPUT = 2
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"tizbek: {message}", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def _reporting(what: str) -> Iterator[None]:
+    """Turn errors into one line and an exit code: 1 for a failed check, 2 for bad input."""
+    try:
+        yield
+    except VerificationError as exc:
+        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
+    except (TizbekError, SQLAlchemyError) as exc:
+        _fail(f"{what}: {exc}", EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _engine(url: str) -> Iterator[Engine]:
+    from ledger.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -68,29 +93,17 @@ def verify(bundle: Path | None, log_key: str | None, db: str | None, from_seq: i
         raw = bundle.read_bytes()
     except OSError as exc:
         _fail(f"cannot read {bundle}: {exc.strerror}", EXIT_BAD_INPUT)
-    try:
+    with _reporting(str(bundle)):
         trusted = VerifierKey.parse(log_key) if log_key else None
         report = verify_bundle(parse_json(raw), log_key=trusted)
-    except VerificationError as exc:
-        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
-    except TizbekError as exc:
-        _fail(f"{bundle}: {exc.message}", EXIT_BAD_INPUT)
     click.echo(report.summary())
 
 
 def _audit(url: str, from_seq: int) -> None:
     from ledger.storage.audit import audit_database
-    from ledger.storage.engine import make_engine
 
-    engine = make_engine(url)
-    try:
+    with _reporting(f"cannot audit {url}"), _engine(url) as engine:
         report = audit_database(engine, from_seq=from_seq)
-    except VerificationError as exc:
-        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
-    except (TizbekError, SQLAlchemyError) as exc:
-        _fail(f"cannot audit {url}: {exc}", EXIT_BAD_INPUT)
-    finally:
-        engine.dispose()
     click.echo(report.summary())
 
 
@@ -106,7 +119,7 @@ def init(origin: str | None, authority_id: str, authority_name: str) -> None:
     from ledger.storage.engine import database_url
 
     name = origin or f"{socket.gethostname() or 'localhost'}/tizbek"
-    try:
+    with _reporting("cannot create the log"):
         made = create_log(
             database_url(),
             keys=key_dir(),
@@ -114,8 +127,6 @@ def init(origin: str | None, authority_id: str, authority_name: str) -> None:
             authority_id=authority_id,
             authority_name=authority_name,
         )
-    except (TizbekError, SQLAlchemyError) as exc:
-        _fail(f"cannot create the log: {exc}", EXIT_BAD_INPUT)
     click.echo(f"origin: {made.origin}")
     click.echo(f"log verifier key: {made.log_key}")
     click.echo(f"authority key_id: {made.authority_key_id}")
@@ -127,15 +138,10 @@ def init(origin: str | None, authority_id: str, authority_name: str) -> None:
 def export_cmd(file: Path) -> None:
     """Write the whole log in TIZBEK_DATABASE_URL to FILE as JSON Lines."""
     from ledger.storage.backup import export_file
-    from ledger.storage.engine import database_url, make_engine
+    from ledger.storage.engine import database_url
 
-    engine = make_engine(database_url())
-    try:
+    with _reporting("cannot export"), _engine(database_url()) as engine:
         count = export_file(engine, file)
-    except (TizbekError, SQLAlchemyError) as exc:
-        _fail(f"cannot export: {exc}", EXIT_BAD_INPUT)
-    finally:
-        engine.dispose()
     click.echo(f"exported {count} entries to {file}")
 
 
@@ -145,23 +151,16 @@ def import_cmd(file: Path) -> None:
     """Verify FILE (a JSON Lines export) and load it into the empty TIZBEK_DATABASE_URL."""
     from ledger.storage import migrate
     from ledger.storage.backup import import_lines
-    from ledger.storage.engine import database_url, make_engine
+    from ledger.storage.engine import database_url
 
     url = database_url()
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}", EXIT_BAD_INPUT)
-    engine = make_engine(url)
-    try:
+    with _reporting("cannot import"), _engine(url) as engine:
         migrate.upgrade(url)
         checkpoint = import_lines(engine, lines)
-    except VerificationError as exc:
-        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
-    except (TizbekError, SQLAlchemyError) as exc:
-        _fail(f"cannot import: {exc}", EXIT_BAD_INPUT)
-    finally:
-        engine.dispose()
     click.echo(f"imported {checkpoint.size} entries; root {checkpoint.root.hex()}")
 
 

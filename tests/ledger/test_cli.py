@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +12,11 @@ import pytest
 
 from ledger.keys import SigningKey
 from ledger.note import NoteSigner, sign_note
+from tests.tizbek_cli import run_tizbek
 
 
 def tizbek(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ledger", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-    )
+    return run_tizbek(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ledger.storage import migrate
 from ledger.storage.audit import audit_database
 from ledger.storage.backup import export_header, export_lines, import_lines
 from ledger.storage.engine import make_engine
+from tests.tizbek_cli import run_tizbek
 
 
 def _lines(demo: DemoLog) -> list[str]:
@@ -108,23 +110,11 @@ def test_a_deleted_tail_is_caught_against_the_last_checkpoint(
 
 
 def test_cli_export_import_verify(tmp_path: Path, database_url: str, demo: DemoLog) -> None:
-    import os
-    import subprocess
-    import sys
-
     source = tmp_path / "log.jsonl"
     source.write_text("\n".join(_lines(demo)) + "\n")
-    env = {**os.environ, "TIZBEK_DATABASE_URL": database_url}
 
     def tizbek(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            cwd=tmp_path,
-        )
+        return run_tizbek(*args, cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
 
     run = tizbek("import", str(source))
     assert run.returncode == 0, run.stderr

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 from ledger.keys import SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.engine import make_engine
+from tests.tizbek_cli import run_tizbek
 
 
 def test_init_creates_a_log_and_refuses_twice(tmp_path: Path, database_url: str) -> None:
-    env = {**os.environ, "TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(tmp_path / "k")}
+    env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(tmp_path / "k")}
 
     def tizbek(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            cwd=tmp_path,
-        )
+        return run_tizbek(*args, cwd=tmp_path, env=env)
 
     run = tizbek("init", "--origin", "test.tizbek.kz/log")
     assert run.returncode == 0, run.stderr
@@ -47,15 +39,8 @@ def test_init_refuses_to_replace_existing_keys(tmp_path: Path, database_url: str
     keys = tmp_path / "k"
     keys.mkdir()
     SigningKey.generate().save(keys / "authority.key")
-    env = {**os.environ, "TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(keys)}
-    run = subprocess.run(
-        [sys.executable, "-m", "ledger", "init"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=tmp_path,
-    )
+    env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(keys)}
+    run = run_tizbek("init", cwd=tmp_path, env=env)
     assert run.returncode == 2
     assert "refusing to replace a log's key" in run.stderr
     assert not (keys / "log.key").exists()
