@@ -24,7 +24,7 @@ from ledger.note import VerifierKey
 from ledger.storage.tables import CHECKPOINTS, ENTRIES, NODES
 
 EXPORT_FORMAT = "tizbek-log/1"
-#: Rows written per statement while importing.
+#: Rows written per statement while importing (and the most held in memory).
 BATCH = 1000
 
 
@@ -72,8 +72,24 @@ def _header(line: str) -> tuple[VerifierKey, list[str]]:
         raise BundleFormatError(f"the first line must be a {EXPORT_FORMAT} header") from None
 
 
+def _entry_row(e: Entry) -> dict[str, object]:
+    return {
+        "seq": e.seq,
+        "leaf_hash": e.hash,
+        "data": e.data,
+        "signer_key": e.event["key"],
+        "nonce": e.event["nonce"],
+        "logged_at": e.logged_at,
+    }
+
+
 def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
-    """Verify a whole exported log, then store it in ``engine``'s empty, migrated database."""
+    """Verify a whole exported log while storing it in ``engine``'s empty, migrated database.
+
+    Entries are written in batches inside one transaction as they verify, so
+    memory stays bounded; any failure rolls the transaction back and leaves
+    the database as empty as it was.
+    """
     it = iter(lines)
     log_key, notes = _header(next(it, ""))
     checkpoints = {}
@@ -85,52 +101,41 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         checkpoints[cp.size] = (cp, note)
     chain = ChainVerifier(complete=True, log_key=log_key)
     tree = CompactRange()
-    entries: list[Entry] = []
-    nodes: list[tuple[int, int, bytes]] = []
-    for number, line in enumerate(it):
-        try:
-            entry = Entry.parse(line.rstrip("\n").encode("utf-8"))
-        except TizbekError as exc:
-            raise VerificationError(exc.message, seq=number, check="leaf") from None
-        chain.add(entry)
-        entries.append(entry)
-        nodes.extend(tree.append(entry.hash))
-        held = checkpoints.get(tree.size)
-        if held is not None and held[0].root != tree.root():
-            raise VerificationError(
-                f"entries do not hash to the checkpoint at size {tree.size}",
-                seq=tree.size - 1,
-                check="checkpoint",
-            )
-    if not checkpoints or max(checkpoints) != tree.size:
-        raise VerificationError(
-            "the last signed checkpoint does not cover exactly the entries given",
-            seq=tree.size,
-            check="checkpoint",
-        )
+    entries: list[dict[str, object]] = []
+    nodes: list[dict[str, object]] = []
     with engine.begin() as conn:
         if conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one():
             raise BundleFormatError("the database already holds a log; import needs an empty one")
-        for i in range(0, len(entries), BATCH):
-            conn.execute(
-                insert(ENTRIES),
-                [
-                    {
-                        "seq": e.seq,
-                        "leaf_hash": e.hash,
-                        "data": e.data,
-                        "signer_key": e.event["key"],
-                        "nonce": e.event["nonce"],
-                        "logged_at": e.logged_at,
-                    }
-                    for e in entries[i : i + BATCH]
-                ],
+        for number, line in enumerate(it):
+            try:
+                entry = Entry.parse(line.rstrip("\n").encode("utf-8"))
+            except TizbekError as exc:
+                raise VerificationError(exc.message, seq=number, check="leaf") from None
+            chain.add(entry)
+            entries.append(_entry_row(entry))
+            nodes.extend(
+                {"level": lv, "idx": ix, "hash": h} for lv, ix, h in tree.append(entry.hash)
             )
-        for i in range(0, len(nodes), BATCH):
-            conn.execute(
-                insert(NODES),
-                [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes[i : i + BATCH]],
+            held = checkpoints.get(tree.size)
+            if held is not None and held[0].root != tree.root():
+                raise VerificationError(
+                    f"entries do not hash to the checkpoint at size {tree.size}",
+                    seq=tree.size - 1,
+                    check="checkpoint",
+                )
+            if len(entries) >= BATCH:
+                conn.execute(insert(ENTRIES), entries)
+                conn.execute(insert(NODES), nodes)
+                entries, nodes = [], []
+        if not checkpoints or max(checkpoints) != tree.size:
+            raise VerificationError(
+                "the last signed checkpoint does not cover exactly the entries given",
+                seq=tree.size,
+                check="checkpoint",
             )
+        if entries:
+            conn.execute(insert(ENTRIES), entries)
+            conn.execute(insert(NODES), nodes)
         conn.execute(
             insert(CHECKPOINTS),
             [

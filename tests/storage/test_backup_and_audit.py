@@ -125,3 +125,21 @@ def test_cli_export_import_verify(tmp_path: Path, database_url: str, demo: DemoL
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "again.jsonl").read_text() == source.read_text()
     assert tizbek("import", str(source)).returncode == 2  # not an empty database
+
+
+def test_a_failure_after_batches_were_written_leaves_the_database_empty(
+    engine: Engine, demo: DemoLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.storage import backup
+
+    monkeypatch.setattr(backup, "BATCH", 2)
+    lines = _lines(demo)
+    lines[8] = lines[8].replace('"outcome":"accepted"', '"outcome":"refused"')
+    with pytest.raises(VerificationError) as caught:
+        import_lines(engine, lines)
+    assert caught.value.seq == 7
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM tree_nodes")).scalar() == 0
+    import_lines(engine, _lines(demo))
+    assert audit_database(engine).entries == 8
