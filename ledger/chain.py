@@ -5,23 +5,127 @@ an inspector replays a log or a bundle, so a rule cannot hold on one side and
 not the other. It checks, entry by entry: sequence order and the ``prev`` link,
 server time never going backwards, the genesis entry, the event's form and
 ``log`` binding, the signature with a key bound to the actor at that point,
-nonce reuse, and that each ``after`` names the latest entry about its lot or
-transfer.
+nonce reuse, registry events, and that each ``after`` names the latest entry
+about its lot or transfer. What the replay has seen lives in a
+:class:`LogState`: in memory here, in the database for the durable log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from typing import Protocol
 
 from ledger.entries import ZERO_HASH, Entry
 from ledger.errors import TizbekError, VerificationError
 from ledger.events import GENESIS_TYPE, subjects
 from ledger.genesis import Genesis, read_genesis
-from ledger.keyring import KeyRing
+from ledger.keyring import (
+    Binding,
+    BindingLookup,
+    RegistryChange,
+    authority_bindings,
+    key_for,
+    registry_change,
+)
 from ledger.note import VerifierKey
 
 
-@dataclass
+@dataclass(frozen=True)
+class Tip:
+    """The latest entry: its seq, leaf hash and server time."""
+
+    seq: int
+    hash: bytes
+    logged_at: str
+
+
+class LogState(Protocol):
+    """What a replay needs to know of the entries before the one it checks."""
+
+    def tip(self) -> Tip | None:
+        """The latest entry, if any."""
+
+    def genesis(self) -> Genesis | None:
+        """What entry 0 established, once applied."""
+
+    def binding(self, key_id: str) -> Binding | None:
+        """The binding of a key id."""
+
+    def nonce_used(self, key_id: str, nonce: str) -> bool:
+        """Whether the key already signed an event with this nonce."""
+
+    def head(self, kind: str, ident: str) -> bytes | None:
+        """Leaf hash of the latest entry about a lot or transfer."""
+
+    def record(
+        self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
+    ) -> None:
+        """Take a checked entry as the latest one."""
+
+
+class MemoryState:
+    """A :class:`LogState` in dictionaries."""
+
+    def __init__(self) -> None:
+        self._tip: Tip | None = None
+        self._genesis: Genesis | None = None
+        self._bindings: dict[str, Binding] = {}
+        self._nonces: set[tuple[str, str]] = set()
+        self._heads: dict[tuple[str, str], bytes] = {}
+
+    def tip(self) -> Tip | None:
+        """The latest entry, if any."""
+        return self._tip
+
+    def genesis(self) -> Genesis | None:
+        """What entry 0 established, once applied."""
+        return self._genesis
+
+    def binding(self, key_id: str) -> Binding | None:
+        """The binding of a key id."""
+        return self._bindings.get(key_id)
+
+    def nonce_used(self, key_id: str, nonce: str) -> bool:
+        """Whether the key already signed an event with this nonce."""
+        return (key_id, nonce) in self._nonces
+
+    def head(self, kind: str, ident: str) -> bytes | None:
+        """Leaf hash of the latest entry about a lot or transfer."""
+        return self._heads.get((kind, ident))
+
+    def bindings(self) -> list[Binding]:
+        """Every binding, in the order made."""
+        return list(self._bindings.values())
+
+    def heads(self) -> dict[tuple[str, str], bytes]:
+        """The latest entry about every lot and transfer."""
+        return dict(self._heads)
+
+    def record(
+        self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
+    ) -> None:
+        """Take a checked entry as the latest one."""
+        if genesis is not None:
+            self._genesis = genesis
+            self._bindings.update((b.key_id, b) for b in authority_bindings(genesis))
+        if change is not None and change.bound is not None:
+            self._bindings[change.bound.key_id] = change.bound
+        if change is not None and change.revoked is not None:
+            old = self._bindings[change.revoked]
+            self._bindings[old.key_id] = dataclasses.replace(old, revoked_seq=entry.seq)
+        event = entry.event
+        self._nonces.add((event["key"], event["nonce"]))
+        for kind, ident, _after in subjects(event):
+            self._heads[(kind, ident)] = entry.hash
+        self._tip = Tip(entry.seq, entry.hash, entry.logged_at)
+
+
+def _lookup_in(bindings: list[Binding]) -> BindingLookup:
+    table = {b.key_id: b for b in bindings}
+    return table.get
+
+
 class ChainVerifier:
     """Checks entries given in increasing ``seq`` order.
 
@@ -30,54 +134,72 @@ class ChainVerifier:
     neighbours and ``after`` only for lots and transfers created in view.
     """
 
-    complete: bool = True
-    log_key: VerifierKey | None = None
-    genesis: Genesis | None = None
-    keyring: KeyRing | None = None
-    last: Entry | None = None
-    count: int = 0
-    _nonces: set[tuple[str, str]] = field(default_factory=set)
-    _heads: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    def __init__(
+        self,
+        *,
+        complete: bool = True,
+        log_key: VerifierKey | None = None,
+        state: LogState | None = None,
+    ) -> None:
+        self.complete = complete
+        self.log_key = log_key
+        self.state: LogState = MemoryState() if state is None else state
+        self.count = 0
 
-    def _fail(self, entry_seq: int, check: str, message: str, **evidence: str) -> VerificationError:
-        return VerificationError(message, seq=entry_seq, check=check, **evidence)
+    @property
+    def genesis(self) -> Genesis | None:
+        """What entry 0 established, once applied."""
+        return self.state.genesis()
+
+    @property
+    def last(self) -> Tip | None:
+        """The latest entry applied."""
+        return self.state.tip()
+
+    def _fail(self, seq: int, check: str, message: str, **evidence: str) -> VerificationError:
+        return VerificationError(message, seq=seq, check=check, **evidence)
 
     def check(self, entry: Entry) -> None:
         """Raise :class:`VerificationError` unless ``entry`` may follow those seen so far."""
-        seq = entry.seq
+        self._checked(entry)
+
+    def _checked(self, entry: Entry) -> tuple[Genesis | None, RegistryChange | None]:
+        seq, event = entry.seq, entry.event
         self._check_position(entry)
-        event = entry.event
+        new_genesis = None
+        lookup: BindingLookup
         if seq == 0:
-            genesis = self._check_genesis(entry)
-            keyring = KeyRing(genesis)
+            genesis = new_genesis = self._check_genesis(entry)
+            lookup = _lookup_in(authority_bindings(genesis))
         elif event["type"] == GENESIS_TYPE:
             raise self._fail(seq, "format", "only entry 0 may be a genesis entry")
         else:
-            assert self.genesis is not None
-            assert self.keyring is not None
-            genesis, keyring = self.genesis, self.keyring
+            known = self.state.genesis()
+            assert known is not None
+            genesis, lookup = known, self.state.binding
         if event["log"] != genesis.origin:
             raise self._fail(
                 seq, "format", f"event is for log {event['log']!r}, not {genesis.origin!r}"
             )
         try:
-            public = keyring.key_for(event["actor"], event["key"])
+            public = key_for(lookup, event["actor"], event["key"])
         except TizbekError as exc:
             raise self._fail(seq, "key", exc.message) from None
         try:
             entry.submission.verify(public)
         except TizbekError as exc:
             raise self._fail(seq, "signature", exc.message) from None
-        if (event["key"], event["nonce"]) in self._nonces:
+        if self.state.nonce_used(event["key"], event["nonce"]):
             raise self._fail(seq, "replay", f"nonce {event['nonce']} was already used by this key")
         try:
-            keyring.check(event)
+            change = registry_change(event, seq, authority_id=genesis.authority_id, lookup=lookup)
         except TizbekError as exc:
             raise self._fail(seq, "registry", exc.message) from None
         self._check_subjects(entry)
+        return new_genesis, change
 
     def _check_position(self, entry: Entry) -> None:
-        seq, last = entry.seq, self.last
+        seq, last = entry.seq, self.state.tip()
         if last is None:
             if seq != 0:
                 raise self._fail(seq, "order", "the entries must start with the genesis entry 0")
@@ -115,7 +237,7 @@ class ChainVerifier:
 
     def _check_subjects(self, entry: Entry) -> None:
         for kind, ident, after in subjects(entry.event):
-            head = self._heads.get((kind, ident))
+            head = self.state.head(kind, ident)
             if after is None:
                 if head is not None:
                     raise self._fail(entry.seq, "reference", f"{kind} {ident} already exists")
@@ -134,20 +256,18 @@ class ChainVerifier:
                 )
 
     def apply(self, entry: Entry) -> None:
-        """Record a checked entry as the latest one."""
-        event = entry.event
-        if entry.seq == 0:
-            self.genesis = read_genesis(event)
-            self.keyring = KeyRing(self.genesis)
-        assert self.keyring is not None
-        self.keyring.apply(entry.seq, event)
-        self._nonces.add((event["key"], event["nonce"]))
-        for kind, ident, _after in subjects(event):
-            self._heads[(kind, ident)] = entry.hash
-        self.last = entry
+        """Record an entry as the latest one (checked now, or by an earlier audit)."""
+        genesis = read_genesis(entry.event) if entry.seq == 0 else self.state.genesis()
+        assert genesis is not None
+        lookup = _lookup_in(authority_bindings(genesis)) if entry.seq == 0 else self.state.binding
+        change = registry_change(
+            entry.event, entry.seq, authority_id=genesis.authority_id, lookup=lookup
+        )
+        self.state.record(entry, genesis=genesis if entry.seq == 0 else None, change=change)
         self.count += 1
 
     def add(self, entry: Entry) -> None:
         """Check then record ``entry``."""
-        self.check(entry)
-        self.apply(entry)
+        genesis, change = self._checked(entry)
+        self.state.record(entry, genesis=genesis, change=change)
+        self.count += 1

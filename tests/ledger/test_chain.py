@@ -152,12 +152,7 @@ def test_check_changes_nothing_until_apply(demo: DemoLog) -> None:
     verifier = ChainVerifier()
     genesis = demo.log.entries[0]
     verifier.check(genesis)
-    assert (verifier.genesis, verifier.keyring, verifier.last, verifier.count) == (
-        None,
-        None,
-        None,
-        0,
-    )
+    assert (verifier.genesis, verifier.last, verifier.count) == (None, None, 0)
     verifier.apply(genesis)
     assert verifier.genesis is not None
     for entry in demo.log.entries[1:]:
