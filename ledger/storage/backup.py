@@ -15,12 +15,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
-from ledger.chain import ChainVerifier
+from ledger.chain import ChainVerifier, MemoryState
 from ledger.checkpoint import Checkpoint, verify_checkpoint
 from ledger.entries import Entry
 from ledger.errors import BundleFormatError, TizbekError, VerificationError
 from ledger.merkle import CompactRange
 from ledger.note import VerifierKey
+from ledger.storage.state import write_projections
 from ledger.storage.tables import CHECKPOINTS, ENTRIES, NODES
 
 EXPORT_FORMAT = "tizbek-log/1"
@@ -99,7 +100,8 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         except TizbekError as exc:
             raise VerificationError(exc.message, seq=None, check="checkpoint") from None
         checkpoints[cp.size] = (cp, note)
-    chain = ChainVerifier(complete=True, log_key=log_key)
+    state = MemoryState()
+    chain = ChainVerifier(complete=True, log_key=log_key, state=state)
     tree = CompactRange()
     entries: list[dict[str, object]] = []
     nodes: list[dict[str, object]] = []
@@ -136,6 +138,7 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         if entries:
             conn.execute(insert(ENTRIES), entries)
             conn.execute(insert(NODES), nodes)
+        write_projections(conn, state.bindings(), state.heads())
         conn.execute(
             insert(CHECKPOINTS),
             [

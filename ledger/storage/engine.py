@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 #: Where the log lives unless ``TIZBEK_DATABASE_URL`` says otherwise.
 DEFAULT_SQLITE_FILE = "tizbek.db"
@@ -22,7 +22,14 @@ def database_url(environ: dict[str, str] | None = None) -> str:
     return f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
 
 
+#: Execution option that makes a transaction take the write lock at once
+#: (``BEGIN IMMEDIATE`` on SQLite), so only one sequencer appends at a time.
+WRITE = "tizbek_write"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers work while one writer appends; FULL makes every commit durable.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,6 +39,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite connections get WAL and full durability."""
     if url.startswith("postgresql:"):
@@ -39,5 +50,6 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -57,6 +57,16 @@ class StoredCheckpoint(SQLModel, table=True):
     signed_at: str = Field(max_length=40)
 
 
+class SubjectHead(SQLModel, table=True):
+    """The latest entry about each lot and transfer: what the next ``after`` must name."""
+
+    __tablename__ = "subject_heads"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    subject: str = Field(primary_key=True, max_length=64)
+    head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
 class Organisation(SQLModel, table=True):
     """Projection: a registered organisation."""
 
@@ -147,3 +157,5 @@ def _table(model: type[SQLModel]) -> Table:
 ENTRIES = _table(LogEntry)
 NODES = _table(TreeNode)
 CHECKPOINTS = _table(StoredCheckpoint)
+KEYS = _table(BoundKey)
+HEADS = _table(SubjectHead)

@@ -1,0 +1,115 @@
+"""The durable log's append path, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ledger.errors import EventFormatError, KeyFormatError, VerificationError
+from ledger.events import Submission, make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.merkle import inclusion_proof_from_nodes, verify_inclusion
+from ledger.note import NoteSigner
+from ledger.storage.audit import audit_database
+from ledger.storage.create import create_log
+from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog, node_reader
+
+ORIGIN = "test.tizbek.kz/log"
+
+
+@pytest.fixture
+def log(database_url: str, tmp_path: Path) -> Iterator[tuple[SqlLog, SigningKey]]:
+    create_log(
+        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
+    )
+    engine = make_engine(database_url)
+    yield (
+        SqlLog.open(engine, tmp_path / "k" / "log.key"),
+        SigningKey.load(tmp_path / "k" / "authority.key"),
+    )
+    engine.dispose()
+
+
+def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submission:
+    return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
+
+
+def _bind(log: SqlLog, authority: SigningKey, org: str) -> SigningKey:
+    key = SigningKey.generate()
+    log.append(
+        _signed(
+            authority,
+            "kz-auth",
+            "key.bound",
+            org=org,
+            public_key=key.public.base64,
+            key_id=key.key_id,
+            label="phone",
+        )
+    )
+    return key
+
+
+def test_appends_verify_and_serve_proofs(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = _bind(sql, authority, "almaty-collect")
+    entry, new = sql.append(_signed(collector, "almaty-collect", "lot.registered", lot="L1"))
+    assert new
+    assert entry.seq == 2
+    second, _ = sql.append(
+        _signed(collector, "almaty-collect", "lot.noted", lot="L1", after=entry.hash.hex())
+    )
+    report = audit_database(sql.engine)
+    assert (report.entries, report.checkpoints) == (4, 4)
+    with sql.engine.connect() as conn:
+        proof = inclusion_proof_from_nodes(node_reader(conn), index=2, size=4)
+    verify_inclusion(index=2, size=4, leaf=entry.hash, proof=proof, root=report.root)
+    assert sql.checkpoint().startswith(f"{ORIGIN}\n4\n")
+    assert second.prev == entry.hash
+
+
+def test_resend_is_idempotent_and_nonce_reuse_refused(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = _bind(sql, authority, "almaty-collect")
+    sub = _signed(collector, "almaty-collect", "lot.registered", lot="L1")
+    first, new = sql.append(sub)
+    again, new_again = sql.append(Submission.from_json(sub.to_json()))
+    assert (new, new_again) == (True, False)
+    assert again == first
+    other = sign_event(collector, dict(sub.event, lot="L2"))
+    with pytest.raises(EventFormatError, match="nonce"):
+        sql.append(other)
+    assert audit_database(sql.engine).entries == 3
+
+
+@pytest.mark.parametrize("case", ["unbound-key", "stale-after", "bad-signature"])
+def test_refusals_write_nothing(log: tuple[SqlLog, SigningKey], case: str) -> None:
+    sql, authority = log
+    collector = _bind(sql, authority, "almaty-collect")
+    first, _ = sql.append(_signed(collector, "almaty-collect", "lot.registered", lot="L1"))
+    sql.append(_signed(collector, "almaty-collect", "lot.noted", lot="L1", after=first.hash.hex()))
+    if case == "unbound-key":
+        sub = _signed(SigningKey.generate(), "almaty-collect", "lot.registered", lot="L2")
+    elif case == "stale-after":
+        sub = _signed(collector, "almaty-collect", "lot.noted", lot="L1", after=first.hash.hex())
+    else:
+        sub = _signed(collector, "almaty-collect", "lot.registered", lot="L2")
+        sub = Submission(dict(sub.event, lot="L3"), sub.sig)
+    with pytest.raises(VerificationError):
+        sql.append(sub)
+    report = audit_database(sql.engine)
+    assert (report.entries, report.checkpoints) == (4, 4)
+
+
+def test_a_second_log_key_cannot_append(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    stranger = SqlLog(sql.engine, NoteSigner(ORIGIN, SigningKey.generate()))
+    with pytest.raises(KeyFormatError, match="checkpoint key"):
+        stranger.append(_signed(authority, "kz-auth", "key.revoked", key_id="0" * 64, reason="x"))
+    with sql.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 1
