@@ -1,0 +1,32 @@
+"""A child process that appends ``count`` lot registrations to a stored log (for the tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ledger.events import make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
+
+
+def main() -> None:
+    url, keys, key_file, org, count, done = sys.argv[1:7]
+    prefix = sys.argv[7] if len(sys.argv) > 7 else org
+    engine = make_engine(url)
+    log = SqlLog.open(engine, Path(keys) / "log.key")
+    key = SigningKey.load(Path(key_file))
+    with Path(done).open("a", encoding="utf-8") as acknowledged:
+        for i in range(int(count)):
+            event = make_event(
+                "lot.registered", log=log.signer.name, actor=org, key=key, lot=f"{prefix}-{i}"
+            )
+            entry, _ = log.append(sign_event(key, event))
+            acknowledged.write(f"{entry.seq} {entry.hash.hex()}\n")
+            acknowledged.flush()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
