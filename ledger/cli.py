@@ -133,6 +133,17 @@ def init(origin: str | None, authority_id: str, authority_name: str) -> None:
     click.echo(f"keys written to {made.key_dir}/ (log.key, authority.key, mode 0600)")
 
 
+@main.command()
+def rebuild() -> None:
+    """Drop and rebuild every projection in TIZBEK_DATABASE_URL by replaying the log."""
+    from ledger.storage.engine import database_url
+    from ledger.storage.rebuild import rebuild_projections
+
+    with _reporting("cannot rebuild"), _engine(database_url()) as engine:
+        count = rebuild_projections(engine)
+    click.echo(f"rebuilt the projections from {count} entries")
+
+
 @main.command(name="export")
 @click.argument("file", type=click.Path(path_type=Path))
 def export_cmd(file: Path) -> None:

@@ -55,8 +55,9 @@ def audit_database(engine: Engine, *, from_seq: int = 0) -> AuditReport:
     roots: dict[int, bytes] = {}
     with engine.connect() as conn:
         sizes = set(conn.execute(select(CHECKPOINTS.c.size)).scalars())
-        rows = conn.execution_options(yield_per=BATCH).execute(
-            select(ENTRIES.c.seq, ENTRIES.c.data, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq)
+        rows = conn.execute(
+            select(ENTRIES.c.seq, ENTRIES.c.data, ENTRIES.c.leaf_hash).order_by(ENTRIES.c.seq),
+            execution_options={"yield_per": BATCH},
         )
         for seq, data, stored_hash in rows:
             if seq != tree.size:

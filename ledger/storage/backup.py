@@ -44,8 +44,8 @@ def export_lines(engine: Engine) -> Iterator[str]:
         log_key = Entry.parse(first).event["log_key"]
         notes = conn.execute(select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size))
         yield export_header(log_key, notes.scalars())
-        rows = conn.execution_options(yield_per=BATCH).execute(
-            select(ENTRIES.c.data).order_by(ENTRIES.c.seq)
+        rows = conn.execute(
+            select(ENTRIES.c.data).order_by(ENTRIES.c.seq), execution_options={"yield_per": BATCH}
         )
         for data in rows.scalars():
             yield data.decode("utf-8")

@@ -1,0 +1,35 @@
+"""Rebuilding the projections from the log: drop them, replay every entry, write them again."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, select
+
+from ledger.chain import ChainVerifier, MemoryState
+from ledger.entries import Entry
+from ledger.storage.engine import WRITE
+from ledger.storage.sqllog import SEQUENCER_LOCK
+from ledger.storage.state import write_projections
+from ledger.storage.tables import ENTRIES, metadata
+
+#: Rows fetched per round trip while replaying.
+BATCH = 1000
+#: Tables that only replaying the log fills; rebuild empties every one of them.
+PROJECTIONS = ("keys", "subject_heads", "organisations", "licences", "lots", "transfers")
+
+
+def rebuild_projections(engine: Engine) -> int:
+    """Replay the whole log (every rule checked) and rewrite the projections; return entries."""
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")
+        state = MemoryState()
+        chain = ChainVerifier(complete=True, state=state)
+        rows = conn.execute(
+            select(ENTRIES.c.data).order_by(ENTRIES.c.seq), execution_options={"yield_per": BATCH}
+        )
+        for data in rows.scalars():
+            chain.add(Entry.parse(bytes(data)))
+        for name in PROJECTIONS:
+            conn.execute(delete(metadata.tables[name]))
+        write_projections(conn, state.bindings(), state.heads())
+    return chain.count
