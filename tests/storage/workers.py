@@ -1,0 +1,63 @@
+"""A stored log with organisations whose keys child processes use to append (for the tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ledger.events import make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.storage.create import create_log
+from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
+from tests.tizbek_cli import ROOT
+
+
+def log_with_workers(tmp_path: Path, url: str, orgs: list[str]) -> tuple[Engine, SqlLog]:
+    """Create a log at ``url`` and bind a key for each org, saved as ``tmp_path/ORG.key``."""
+    keys = tmp_path / "k"
+    create_log(url, keys=keys, origin="w.tizbek.kz/log", authority_id="auth", authority_name="A")
+    engine = make_engine(url)
+    log = SqlLog.open(engine, keys / "log.key")
+    authority = SigningKey.load(keys / "authority.key")
+    for org in orgs:
+        key = SigningKey.generate()
+        key.save(tmp_path / f"{org}.key")
+        bound = make_event(
+            "key.bound",
+            log=log.signer.name,
+            actor="auth",
+            key=authority,
+            org=org,
+            public_key=key.public.base64,
+            key_id=key.key_id,
+            label="worker",
+        )
+        log.append(sign_event(authority, bound))
+    return engine, log
+
+
+def start_appender(
+    tmp_path: Path, url: str, org: str, count: int, ack: Path, prefix: str
+) -> subprocess.Popen[bytes]:
+    """A child process appending ``count`` lots as ``org``, acknowledging each in ``ack``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.storage.appender",
+            url,
+            str(tmp_path / "k"),
+            str(tmp_path / f"{org}.key"),
+            org,
+            str(count),
+            str(ack),
+            prefix,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
