@@ -43,7 +43,6 @@ class MemoryLog:
         self._range = CompactRange()
         self._chain = ChainVerifier(complete=True, log_key=signer.verifier)
         self._by_nonce: dict[tuple[str, str], int] = {}
-        self._bound_at: dict[str, int] = {}
         self.checkpoints: list[tuple[Checkpoint, str]] = []
         self.append(genesis)
         self.checkpoint()
@@ -78,8 +77,6 @@ class MemoryLog:
         self._chain.add(entry)
         self.entries.append(entry)
         self._by_nonce[key] = entry.seq
-        if entry.event["type"] == "key.bound":
-            self._bound_at[entry.event["key_id"]] = entry.seq
         for level, index, h in self._range.append(entry.hash):
             self._nodes[(level, index)] = h
         return entry
@@ -108,9 +105,9 @@ class MemoryLog:
             if seq in chosen:
                 continue
             chosen.add(seq)
-            bound = self._bound_at.get(self.entries[seq].event["key"])
-            if bound is not None:
-                todo.append(bound)
+            binding = self._chain.state.binding(self.entries[seq].event["key"])
+            if binding is not None:
+                todo.append(binding.bound_seq)
         return sorted(chosen)
 
     def bundle(self, seqs: Iterable[int] | None = None) -> dict[str, Any]:
