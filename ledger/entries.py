@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_bytes, canonical_bytes_of_parsed, parse_for_comparison
+from ledger.canonical import canonical_bytes_of_parsed, parse_for_comparison
 from ledger.errors import CanonicalEncodingError, EventFormatError
 from ledger.events import HEX64_RE, SIG_RE, Event, Submission, check_time, validate_event
 from ledger.merkle import leaf_hash
@@ -62,11 +62,11 @@ class Entry:
         check_time(logged_at, "logged_at")
         if not SIG_RE.match(submission.sig):
             raise EventFormatError("sig must be standard base64 of a 64-byte signature")
-        event_bytes = canonical_bytes(submission.event)
+        event_bytes = submission.signed_bytes()
         data = (
             _HEAD + event_bytes + _tail(seq=seq, prev=prev, logged_at=logged_at, sig=submission.sig)
         )
-        signed = Submission(submission.event, submission.sig, event_bytes)
+        signed = Submission(submission.event, submission.sig, event_bytes, submission.verified_by)
         return cls(seq, prev, logged_at, signed, data, leaf_hash(data))
 
     @classmethod

@@ -72,6 +72,12 @@ class BundleFormatError(TizbekError):
     code = "bundle_format"
 
 
+class StorageError(TizbekError):
+    """The log's store cannot take or serve the request (closed, unreachable, no log yet)."""
+
+    code = "storage"
+
+
 class VerificationError(TizbekError):
     """A log entry failed verification; names the entry and what failed.
 

@@ -122,13 +122,17 @@ def subjects(event: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
 class Submission:
     """A signed event as a client sends it. Treat ``event`` as read-only.
 
-    ``canonical`` carries JCS(event) when :class:`~ledger.entries.Entry` has just
-    computed it from the event, so it is not computed twice; nothing else sets it.
+    ``canonical`` carries JCS(event) when :class:`~ledger.entries.Entry` or
+    :meth:`checked` has just computed it from the event, so it is not computed
+    twice; ``verified_by`` holds the raw public key that :meth:`checked` found
+    the signature valid under, so checking it again is free. Nothing else sets
+    either.
     """
 
     event: Event
     sig: str
     canonical: bytes | None = dataclasses.field(default=None, compare=False, repr=False)
+    verified_by: bytes | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def signature(self) -> bytes:
@@ -149,7 +153,21 @@ class Submission:
         """Raise :class:`SignatureError` unless the signature is ``public``'s over the event."""
         if public.key_id != self.event.get("key"):
             raise SignatureError("the event's key field does not name the verifying key")
+        if self.verified_by is not None and self.verified_by == public.raw:
+            return
         public.verify(self.signature, self.signed_bytes())
+
+    def checked(self, public: PublicKey) -> Submission:
+        """This submission, its signature verified under ``public`` and remembered as such.
+
+        Whether ``public`` may sign for the event's actor is the log's to decide
+        where the event lands; this only moves the signature check out of the
+        sequencer's critical section.
+        """
+        canonical = self.signed_bytes()
+        done = Submission(self.event, self.sig, canonical)
+        done.verify(public)
+        return Submission(self.event, self.sig, canonical, public.raw)
 
     def to_json(self) -> dict[str, Any]:
         """The submission as a JSON object."""

@@ -310,3 +310,14 @@ class CompactRange:
     def root(self) -> bytes:
         """Root hash of the tree of the current size."""
         return _fold(self._hashes) if self._hashes else EMPTY_ROOT
+
+    def nodes(self) -> list[tuple[int, int, bytes]]:
+        """The perfect nodes of the edge, ``(level, index, hash)``, left to right."""
+        return [
+            (lv, ix, h)
+            for (lv, ix), h in zip(perfect_nodes(0, self.size), self._hashes, strict=True)
+        ]
+
+    def copy(self) -> CompactRange:
+        """An independent copy."""
+        return CompactRange(self.size, self._hashes)

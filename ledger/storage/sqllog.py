@@ -6,26 +6,34 @@ holds across processes, then checks the submission against the stored state,
 writes the entry, its Merkle nodes, the projections and a new checkpoint
 proven consistent with the previous one, and commits. A caller is answered
 only after that commit.
+
+Several submissions may share one transaction (:meth:`SqlLog.append_batch`,
+fed by :class:`~ledger.storage.sequencer.GroupCommitter`): one lock, one
+commit and one checkpoint for the batch, which is what makes many concurrent
+submitters fast on a durable store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
-from ledger.chain import ChainVerifier
+from ledger.chain import ChainVerifier, Tip
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entries import Entry
-from ledger.errors import EventFormatError, KeyFormatError
+from ledger.errors import EventFormatError, KeyFormatError, StorageError, TizbekError
 from ledger.events import Submission, utc_now
-from ledger.keys import SigningKey
+from ledger.genesis import Genesis
+from ledger.keyring import Binding
+from ledger.keys import PublicKey, SigningKey
 from ledger.merkle import CompactRange, Node, NodeReader, consistency_proof_from_nodes
 from ledger.note import NoteSigner
 from ledger.storage.engine import WRITE
 from ledger.storage.state import SqlState
-from ledger.storage.tables import CHECKPOINTS, ENTRIES, NODES
+from ledger.storage.tables import CHECKPOINTS, NODES
 
 #: Key of the PostgreSQL advisory lock that the sequencer holds while appending.
 SEQUENCER_LOCK = 0x54697A62656B  # "Tizbek"
@@ -49,12 +57,51 @@ def node_reader(conn: Connection) -> NodeReader:
     return read
 
 
+@dataclass(frozen=True)
+class Appended:
+    """A submission's place in the log: its entry, and whether this append made it."""
+
+    entry: Entry
+    new: bool
+
+
+@dataclass
+class _Tail:
+    """What this process knows of the log's end after its last commit.
+
+    Valid for a new batch only while the stored tip is still this one: then no
+    other process has appended since, and the edge of the tree, the latest
+    checkpoint and the bindings read before are all current.
+    """
+
+    tip: Tip
+    tree: CompactRange
+    checkpoint: Checkpoint
+    bindings: dict[str, Binding | None]
+
+
+#: Bindings remembered between batches, at most.
+_BINDINGS_KEPT = 10_000
+
+
 class SqlLog:
     """A log stored in a database, appended to by one sequencer position at a time."""
 
     def __init__(self, engine: Engine, signer: NoteSigner) -> None:
         self.engine = engine
         self.signer = signer
+        self._genesis: Genesis | None = None
+        self._public_keys: dict[str, PublicKey] = {}
+        self._tail: _Tail | None = None
+
+    def known_key(self, key_id: str) -> PublicKey | None:
+        """The public key of ``key_id`` if a batch has seen it bound (a hint, not a permission).
+
+        A binding's public key never changes, so a submitter may check its
+        signature against this before queueing; whether the key may sign for
+        the actor where the event lands is decided in the batch.
+        """
+        return self._public_keys.get(key_id)
 
     @classmethod
     def open(cls, engine: Engine, log_key_file: Path) -> SqlLog:
@@ -63,75 +110,172 @@ class SqlLog:
         with engine.connect() as conn:
             genesis = SqlState(conn).genesis()
         if genesis is None:
-            raise EventFormatError("the database holds no log; run tizbek init")
+            raise StorageError("the database holds no log; run tizbek init")
         return cls(engine, NoteSigner(genesis.origin, key))
 
     def append(self, submission: Submission) -> tuple[Entry, bool]:
         """Append ``submission``; return its entry and whether it is new (False: a resend)."""
+        (result,) = self.append_batch([submission])
+        if isinstance(result, TizbekError):
+            raise result
+        return result.entry, result.new
+
+    def append_batch(self, submissions: Sequence[Submission]) -> list[Appended | TizbekError]:
+        """Append several submissions in one transaction under one checkpoint.
+
+        Each submission is checked against the log as extended by those before
+        it in the batch; one that fails gets its error in its place of the
+        answer and takes no seq, and the others are appended all the same. The
+        answers are returned only after the transaction has committed.
+        """
+        if not submissions:
+            return []
+        tail, self._tail = self._tail, None  # restored only once this batch commits
         with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")
-            event = submission.event
-            stored = conn.execute(
-                select(ENTRIES.c.data).where(
-                    ENTRIES.c.signer_key == event["key"], ENTRIES.c.nonce == event["nonce"]
-                )
-            ).scalar_one_or_none()
-            if stored is not None:
-                original = Entry.parse(bytes(stored))
-                if original.submission == submission:
-                    return original, False
-                raise EventFormatError(f"nonce {event['nonce']} was already used by this key")
-            state = SqlState(conn)
+            state = SqlState(conn, self._genesis)
             tip, genesis = state.tip(), state.genesis()
             if tip is None or genesis is None:
-                raise EventFormatError("the database holds no log; run tizbek init")
+                raise StorageError("the database holds no log; run tizbek init")
             if str(genesis.log_key) != str(self.signer.verifier):
                 raise KeyFormatError(
                     f"the genesis entry names checkpoint key {genesis.log_key}, not this log key"
                 )
-            entry = Entry.build(
-                seq=tip.seq + 1,
-                prev=tip.hash,
-                logged_at=max(utc_now(), tip.logged_at),
-                submission=submission,
-            )
-            ChainVerifier(state=state, log_key=self.signer.verifier).add(entry)
-            conn.execute(
-                insert(ENTRIES).values(
-                    seq=entry.seq,
-                    leaf_hash=entry.hash,
-                    data=entry.data,
-                    signer_key=event["key"],
-                    nonce=event["nonce"],
-                    logged_at=entry.logged_at,
-                )
-            )
-            read = node_reader(conn)
-            tree = CompactRange.from_reader(read, entry.seq)
-            conn.execute(
-                insert(NODES),
-                [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in tree.append(entry.hash)],
-            )
-            self._checkpoint(conn, Checkpoint(self.signer.name, tree.size, tree.root()))
-        return entry, True
+            self._genesis = genesis
+            if tail is None or tail.tip != tip:
+                tail = self._load_tail(conn, tip)
+            state.remember(tail.bindings)
+            state.prefetch(submissions)
+            known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
+            now = utc_now()
+            results, rows, nodes = self._check_all(submissions, state, tail.tree, now)
+            checkpoint = tail.checkpoint
+            if rows:
+                checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
+                known.update(nodes)
+                note = self._sign(conn, tail.checkpoint, checkpoint, known)
+                driver = state.driver
+                with driver.pipelined():
+                    driver.many(
+                        "INSERT INTO log_entries (seq, leaf_hash, data, signer_key, nonce, "
+                        "logged_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    driver.many(
+                        "INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                        [(lv, ix, h) for (lv, ix), h in nodes.items()],
+                    )
+                    state.flush()
+                    driver.many(
+                        "INSERT INTO checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+                        [(checkpoint.size, checkpoint.root, note, now)],
+                    )
+        bindings = state.bindings()
+        if len(bindings) > _BINDINGS_KEPT:
+            bindings = {}
+        new_tip = state.tip()
+        assert new_tip is not None
+        self._tail = _Tail(new_tip, tail.tree, checkpoint, bindings)
+        self._public_keys.update(state.public_keys())
+        return results
 
-    def _checkpoint(self, conn: Connection, new: Checkpoint) -> None:
+    def _load_tail(self, conn: Connection, tip: Tip) -> _Tail:
+        """Read the edge of the tree and the latest checkpoint at ``tip``."""
+        tree = CompactRange.from_reader(node_reader(conn), tip.seq + 1)
         row = conn.execute(
             select(CHECKPOINTS.c.size, CHECKPOINTS.c.root)
             .order_by(CHECKPOINTS.c.size.desc())
             .limit(1)
-        ).first()
-        previous = None if row is None else Checkpoint(self.signer.name, row[0], bytes(row[1]))
-        proof = (
-            consistency_proof_from_nodes(node_reader(conn), old_size=previous.size, size=new.size)
-            if previous is not None and previous.size > 0
-            else []
+        ).one()
+        return _Tail(tip, tree, Checkpoint(self.signer.name, row[0], bytes(row[1])), {})
+
+    def _check_all(
+        self,
+        submissions: Sequence[Submission],
+        state: SqlState,
+        tree: CompactRange,
+        now: str,
+    ) -> tuple[list[Appended | TizbekError], list[tuple[object, ...]], dict[Node, bytes]]:
+        """Check each submission in turn; return the answers, new entry rows and new nodes."""
+        verifier = ChainVerifier(state=state, log_key=self.signer.verifier)
+        results: list[Appended | TizbekError] = []
+        rows: list[tuple[object, ...]] = []
+        nodes: dict[Node, bytes] = {}
+        batch: dict[tuple[str, str], Entry] = {}
+        for submission in submissions:
+            try:
+                appended = self._one(submission, state, verifier, batch, now)
+            except TizbekError as exc:
+                results.append(exc)
+                continue
+            results.append(appended)
+            if not appended.new:
+                continue
+            entry = appended.entry
+            rows.append(
+                (
+                    entry.seq,
+                    entry.hash,
+                    entry.data,
+                    entry.event["key"],
+                    entry.event["nonce"],
+                    entry.logged_at,
+                )
+            )
+            nodes.update(((lv, ix), h) for lv, ix, h in tree.append(entry.hash))
+        return results, rows, nodes
+
+    def _one(
+        self,
+        submission: Submission,
+        state: SqlState,
+        verifier: ChainVerifier,
+        batch: dict[tuple[str, str], Entry],
+        now: str,
+    ) -> Appended:
+        event = submission.event
+        pair = (event["key"], event["nonce"])
+        original = batch.get(pair)
+        if original is None:
+            stored = state.stored(*pair)
+            original = None if stored is None else Entry.parse(stored)
+        if original is not None:
+            if original.submission == submission:
+                return Appended(original, False)
+            raise EventFormatError(f"nonce {event['nonce']} was already used by this key")
+        tip = state.tip()
+        assert tip is not None
+        entry = Entry.build(
+            seq=tip.seq + 1,
+            prev=tip.hash,
+            logged_at=max(now, tip.logged_at),
+            submission=submission,
         )
-        note = sign_checkpoint(self.signer, new, previous=previous, proof=proof)
-        conn.execute(
-            insert(CHECKPOINTS).values(size=new.size, root=new.root, note=note, signed_at=utc_now())
-        )
+        verifier.add(entry)
+        batch[pair] = entry
+        return Appended(entry, True)
+
+    def _sign(
+        self, conn: Connection, previous: Checkpoint, new: Checkpoint, known: dict[Node, bytes]
+    ) -> str:
+        """Sign ``new``, proven consistent with ``previous``, the latest checkpoint signed.
+
+        When ``previous`` covers the tree as this batch found it, the proof's
+        nodes are all on that edge or among those the batch created (``known``)
+        and nothing is read; otherwise the older nodes come from the database.
+        """
+        proof: list[bytes] = []
+        if previous.size > 0:
+            stored = node_reader(conn)
+
+            def read(wanted: Sequence[Node]) -> list[bytes]:
+                missing = [n for n in wanted if n not in known]
+                known.update(zip(missing, stored(missing), strict=True))
+                return [known[n] for n in wanted]
+
+            proof = consistency_proof_from_nodes(read, old_size=previous.size, size=new.size)
+        return sign_checkpoint(self.signer, new, previous=previous, proof=proof)
 
     def checkpoint(self) -> str:
         """The latest signed checkpoint note."""

@@ -3,22 +3,31 @@
 :class:`SqlState` answers what :class:`~ledger.chain.ChainVerifier` asks (the
 latest entry, the genesis, key bindings, nonces, the latest entry about each
 lot and transfer) inside the appending transaction, so a check sees exactly
-the log it extends, whichever process appends.
+the log it extends, whichever process appends. It serves a whole batch of
+submissions: what the batch's earlier entries changed is kept in memory and
+read first, what the database holds is fetched once per batch, and
+:meth:`SqlState.flush` writes the batch's projections in a few statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select
 
 from ledger.chain import Tip
 from ledger.entries import Entry
-from ledger.events import subjects
+from ledger.events import Submission, subjects
 from ledger.genesis import Genesis, read_genesis
 from ledger.keyring import Binding, RegistryChange, authority_bindings
 from ledger.keys import PublicKey
+from ledger.storage.hotpath import Driver
 from ledger.storage.tables import ENTRIES, HEADS, KEYS
+
+#: Rows per ``IN (...)`` lookup, well under every driver's parameter limit.
+_CHUNK = 400
 
 
 def _binding_row(b: Binding) -> dict[str, object]:
@@ -30,6 +39,17 @@ def _binding_row(b: Binding) -> dict[str, object]:
         "bound_seq": b.bound_seq,
         "revoked_seq": b.revoked_seq,
     }
+
+
+_KEYS_ANY = (
+    "SELECT key_id, org, public_key, label, bound_seq, revoked_seq FROM keys WHERE key_id = ANY(?)"
+)
+
+
+def _binding_of(row: Sequence[Any]) -> Binding:
+    """A binding from a row of the ``keys`` table."""
+    key_id, org, public_key, label, bound_seq, revoked_seq = row
+    return Binding(key_id, org, PublicKey.from_base64(public_key), label, bound_seq, revoked_seq)
 
 
 def write_projections(
@@ -46,21 +66,120 @@ def write_projections(
         )
 
 
+# Built once so that their compiled form is cached; the IN lists expand per call.
+_KEYS_IN = select(KEYS).where(KEYS.c.key_id.in_(bindparam("ids", expanding=True)))
+_NONCES_IN = select(ENTRIES.c.signer_key, ENTRIES.c.nonce).where(
+    ENTRIES.c.nonce.in_(bindparam("nonces", expanding=True))
+)
+_HEADS_IN = select(HEADS.c.kind, HEADS.c.subject, HEADS.c.head_hash).where(
+    HEADS.c.kind.in_(bindparam("kinds", expanding=True)),
+    HEADS.c.subject.in_(bindparam("subjects", expanding=True)),
+)
+
+
+#: Rows per multi-row INSERT on PostgreSQL.
+_ROWS_PER_INSERT = 500
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, object]]) -> None:
+    """Insert ``rows``: one multi-row statement per chunk on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        conn.execute(insert(table).values(rows[start : start + _ROWS_PER_INSERT]))
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
 class SqlState:
-    """A :class:`~ledger.chain.LogState` over one open transaction."""
+    """A :class:`~ledger.chain.LogState` over one open transaction, for a batch of appends."""
 
     def __init__(self, conn: Connection, genesis: Genesis | None = None) -> None:
         self.conn = conn
+        self.driver = Driver(conn)
         self._genesis = genesis
+        self._tip: Tip | None = None
+        self._tip_read = False
+        self._bindings: dict[str, Binding | None] = {}
+        self._heads: dict[tuple[str, str], bytes | None] = {}
+        self._nonces: dict[tuple[str, str], bool] = {}
+        self._new_bindings: dict[str, Binding] = {}
+        self._revoked: dict[str, int] = {}
+        self._new_heads: dict[tuple[str, str], bytes] = {}
+
+    def prefetch(self, submissions: Iterable[Submission]) -> None:
+        """Read at once what checking these submissions will ask of the database."""
+        keys: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        subs: set[tuple[str, str]] = set()
+        for submission in submissions:
+            event = submission.event
+            keys.add(event["key"])
+            pairs.add((event["key"], event["nonce"]))
+            subs.update((kind, ident) for kind, ident, _after in subjects(event))
+        keys -= self._bindings.keys()
+        for key_id in keys:
+            self._bindings[key_id] = None
+        for chunk in _chunks(sorted(keys)):
+            for row in self.driver.rows_in(_KEYS_ANY, chunk):
+                self._bindings[row[0]] = _binding_of(row)
+        for pair in pairs - self._nonces.keys():
+            self._nonces[pair] = False
+        for chunk in _chunks(sorted({n for _, n in pairs})):
+            for key_id, nonce in self.driver.rows_in(
+                "SELECT signer_key, nonce FROM log_entries WHERE nonce = ANY(?)", chunk
+            ):
+                if (key_id, nonce) in pairs:
+                    self._nonces[(key_id, nonce)] = True
+        for sub in subs - self._heads.keys():
+            self._heads[sub] = None
+        for kind in sorted({k for k, _ in subs}):
+            for chunk in _chunks(sorted({i for k, i in subs if k == kind})):
+                for ident, head in self.driver.rows_in(
+                    "SELECT subject, head_hash FROM subject_heads "
+                    "WHERE kind = ? AND subject = ANY(?)",
+                    chunk,
+                    [kind],
+                ):
+                    self._heads[(kind, ident)] = bytes(head)
+
+    def remember(self, bindings: dict[str, Binding | None]) -> None:
+        """Take bindings read by an earlier batch, still current (no one appended since)."""
+        for key_id, binding in bindings.items():
+            self._bindings.setdefault(key_id, binding)
+
+    def bindings(self) -> dict[str, Binding | None]:
+        """Every binding read or made so far, ``None`` for key ids known to be unbound."""
+        return dict(self._bindings)
+
+    def public_keys(self) -> dict[str, PublicKey]:
+        """The public keys of every binding this state has read or made."""
+        return {k: b.public_key for k, b in self._bindings.items() if b is not None}
+
+    def stored(self, key_id: str, nonce: str) -> bytes | None:
+        """The leaf data of the stored entry signed by ``key_id`` with ``nonce``, if any."""
+        if not self._nonces.get((key_id, nonce), True):
+            return None
+        value = self.conn.execute(
+            select(ENTRIES.c.data).where(ENTRIES.c.signer_key == key_id, ENTRIES.c.nonce == nonce)
+        ).scalar_one_or_none()
+        return None if value is None else bytes(value)
 
     def tip(self) -> Tip | None:
         """The latest entry, if any."""
-        row = self.conn.execute(
-            select(ENTRIES.c.seq, ENTRIES.c.leaf_hash, ENTRIES.c.logged_at)
-            .order_by(ENTRIES.c.seq.desc())
-            .limit(1)
-        ).first()
-        return None if row is None else Tip(row[0], row[1], row[2])
+        if not self._tip_read:
+            rows = self.driver.rows(
+                "SELECT seq, leaf_hash, logged_at FROM log_entries ORDER BY seq DESC LIMIT 1"
+            )
+            self._tip = Tip(rows[0][0], bytes(rows[0][1]), rows[0][2]) if rows else None
+            self._tip_read = True
+        return self._tip
 
     def genesis(self) -> Genesis | None:
         """What entry 0 established."""
@@ -74,52 +193,79 @@ class SqlState:
 
     def binding(self, key_id: str) -> Binding | None:
         """The binding of a key id."""
-        row = self.conn.execute(select(KEYS).where(KEYS.c.key_id == key_id)).mappings().first()
-        if row is None:
-            return None
-        return Binding(
-            row["key_id"],
-            row["org"],
-            PublicKey.from_base64(row["public_key"]),
-            row["label"],
-            row["bound_seq"],
-            row["revoked_seq"],
-        )
+        if key_id not in self._bindings:
+            found = self.driver.rows(_KEYS_ANY.replace("= ANY(?)", "= ?"), [key_id])
+            self._bindings[key_id] = _binding_of(found[0]) if found else None
+        return self._bindings[key_id]
 
     def nonce_used(self, key_id: str, nonce: str) -> bool:
         """Whether the key already signed an event with this nonce."""
-        found = self.conn.execute(
-            select(ENTRIES.c.seq).where(ENTRIES.c.signer_key == key_id, ENTRIES.c.nonce == nonce)
-        ).first()
-        return found is not None
+        pair = (key_id, nonce)
+        if pair not in self._nonces:
+            found = self.conn.execute(
+                select(ENTRIES.c.seq).where(
+                    ENTRIES.c.signer_key == key_id, ENTRIES.c.nonce == nonce
+                )
+            ).first()
+            self._nonces[pair] = found is not None
+        return self._nonces[pair]
 
     def head(self, kind: str, ident: str) -> bytes | None:
         """Leaf hash of the latest entry about a lot or transfer."""
-        value = self.conn.execute(
-            select(HEADS.c.head_hash).where(HEADS.c.kind == kind, HEADS.c.subject == ident)
-        ).scalar_one_or_none()
-        return None if value is None else bytes(value)
+        sub = (kind, ident)
+        if sub not in self._heads:
+            value = self.conn.execute(
+                select(HEADS.c.head_hash).where(HEADS.c.kind == kind, HEADS.c.subject == ident)
+            ).scalar_one_or_none()
+            self._heads[sub] = None if value is None else bytes(value)
+        return self._heads[sub]
 
     def record(
         self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
     ) -> None:
-        """Update the projections for a checked entry (the entry row is the log's to write)."""
+        """Take a checked entry as the latest one; :meth:`flush` stores what it changed."""
         if genesis is not None:
             self._genesis = genesis
-            write_projections(self.conn, authority_bindings(genesis), {})
+            for b in authority_bindings(genesis):
+                self._bindings[b.key_id] = self._new_bindings[b.key_id] = b
         if change is not None and change.bound is not None:
-            write_projections(self.conn, [change.bound], {})
+            b = change.bound
+            self._bindings[b.key_id] = self._new_bindings[b.key_id] = b
         if change is not None and change.revoked is not None:
-            self.conn.execute(
-                update(KEYS).where(KEYS.c.key_id == change.revoked).values(revoked_seq=entry.seq)
-            )
-        for kind, ident, _after in subjects(entry.event):
-            done = self.conn.execute(
-                update(HEADS)
-                .where(HEADS.c.kind == kind, HEADS.c.subject == ident)
-                .values(head_hash=entry.hash)
-            )
-            if done.rowcount == 0:
-                self.conn.execute(
-                    insert(HEADS).values(kind=kind, subject=ident, head_hash=entry.hash)
-                )
+            old = self._bindings.get(change.revoked) or self.binding(change.revoked)
+            assert old is not None
+            revoked = dataclasses.replace(old, revoked_seq=entry.seq)
+            self._bindings[old.key_id] = revoked
+            if old.key_id in self._new_bindings:
+                self._new_bindings[old.key_id] = revoked
+            else:
+                self._revoked[old.key_id] = entry.seq
+        event = entry.event
+        self._nonces[(event["key"], event["nonce"])] = True
+        for kind, ident, _after in subjects(event):
+            self._heads[(kind, ident)] = self._new_heads[(kind, ident)] = entry.hash
+        self._tip = Tip(entry.seq, entry.hash, entry.logged_at)
+        self._tip_read = True
+
+    def flush(self) -> None:
+        """Write the projections that the recorded entries changed."""
+        self.driver.many(
+            "INSERT INTO keys (key_id, org, public_key, label, bound_seq, revoked_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (b.key_id, b.actor, b.public_key.base64, b.label, b.bound_seq, b.revoked_seq)
+                for b in self._new_bindings.values()
+            ],
+        )
+        self.driver.many(
+            "UPDATE keys SET revoked_seq = ? WHERE key_id = ?",
+            [(seq, key_id) for key_id, seq in self._revoked.items()],
+        )
+        self.driver.many(
+            "INSERT INTO subject_heads (kind, subject, head_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (kind, subject) DO UPDATE SET head_hash = excluded.head_hash",
+            [(k, s, h) for (k, s), h in self._new_heads.items()],
+        )
+        self._new_bindings.clear()
+        self._revoked.clear()
+        self._new_heads.clear()

@@ -26,7 +26,7 @@ class LogEntry(SQLModel, table=True):
     """One entry: its position, exact leaf bytes and leaf hash."""
 
     __tablename__ = "log_entries"
-    __table_args__ = (Index("ix_log_entries_signer_nonce", "signer_key", "nonce", unique=True),)
+    __table_args__ = (Index("ix_log_entries_nonce_signer", "nonce", "signer_key", unique=True),)
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))

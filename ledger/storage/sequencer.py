@@ -1,0 +1,110 @@
+"""Group commit: many concurrent submitters, one transaction per batch.
+
+Submitters hand their submissions to a :class:`GroupCommitter` and wait. One
+thread takes whatever has queued up (while the previous batch was committing,
+more arrive) and appends it with :meth:`~ledger.storage.sqllog.SqlLog.append_batch`:
+one lock, one durable commit and one signed checkpoint for the whole batch.
+Each submitter is answered only after that commit, with its own entry or its
+own refusal. Several processes may each run a committer against one database;
+the sequencer lock keeps their batches in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from concurrent.futures import Future
+
+from ledger.entries import Entry
+from ledger.errors import StorageError, TizbekError
+from ledger.events import Submission
+from ledger.storage.sqllog import Appended, SqlLog
+
+#: The most submissions one transaction takes.
+DEFAULT_MAX_BATCH = 256
+
+_Item = tuple[Submission, "Future[Appended]"]
+
+
+class GroupCommitter:
+    """Appends submissions from many threads in batches, each caller answered after commit."""
+
+    def __init__(self, log: SqlLog, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.log = log
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="tizbek-sequencer", daemon=True)
+        self._thread.start()
+
+    def submit_future(self, submission: Submission) -> Future[Appended]:
+        """Queue ``submission``; the future resolves once it is durable (or refused)."""
+        future: Future[Appended] = Future()
+        hint = self.log.known_key(submission.event["key"])
+        if hint is not None:
+            # Here, in the submitter's thread, rather than in the batch; if it
+            # fails, the batch finds and reports what is wrong in the log's words.
+            with contextlib.suppress(TizbekError):
+                submission = submission.checked(hint)
+        with self._lock:
+            if self._closed:
+                raise StorageError("the sequencer is closed")
+            self._queue.put((submission, future))
+        return future
+
+    def submit(self, submission: Submission, timeout: float | None = None) -> tuple[Entry, bool]:
+        """Append ``submission``; return its entry and whether it is new (False: a resend)."""
+        appended = self.submit_future(submission).result(timeout)
+        return appended.entry, appended.new
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the sequencer thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
+        self._thread.join()
+
+    def __enter__(self) -> GroupCommitter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        try:
+            results = self.log.append_batch([submission for submission, _ in batch])
+        except BaseException as exc:  # the transaction failed: every caller learns why
+            for _, future in batch:
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, Appended):
+                future.set_result(result)
+            else:
+                future.set_exception(result)

@@ -1,0 +1,187 @@
+"""Batched appends and group commit, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger.errors import EventFormatError, SignatureError, StorageError, VerificationError
+from ledger.events import Submission, make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.storage.audit import audit_database
+from ledger.storage.create import create_log
+from ledger.storage.engine import make_engine
+from ledger.storage.sequencer import GroupCommitter
+from ledger.storage.sqllog import Appended, SqlLog
+from ledger.storage.tables import CHECKPOINTS, ENTRIES
+
+ORIGIN = "test.tizbek.kz/log"
+
+
+@pytest.fixture
+def log(database_url: str, tmp_path: Path) -> Iterator[tuple[SqlLog, SigningKey]]:
+    create_log(
+        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
+    )
+    engine = make_engine(database_url)
+    yield (
+        SqlLog.open(engine, tmp_path / "k" / "log.key"),
+        SigningKey.load(tmp_path / "k" / "authority.key"),
+    )
+    engine.dispose()
+
+
+def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submission:
+    return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
+
+
+def _bound(authority: SigningKey, key: SigningKey, org: str) -> Submission:
+    return _signed(
+        authority,
+        "kz-auth",
+        "key.bound",
+        org=org,
+        public_key=key.public.base64,
+        key_id=key.key_id,
+        label="phone",
+    )
+
+
+def _count(sql: SqlLog, table: Any) -> int:
+    with sql.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    stored = _signed(authority, "kz-auth", "lot.registered", lot="EARLIER")
+    sql.append(stored)
+    registered = _signed(collector, "almaty-collect", "lot.registered", lot="L1")
+    reused = sign_event(
+        collector,
+        make_event(
+            "lot.registered",
+            log=ORIGIN,
+            actor="almaty-collect",
+            key=collector,
+            nonce=registered.event["nonce"],
+            lot="L2",
+        ),
+    )
+    stranger = _signed(SigningKey.generate(), "almaty-collect", "lot.registered", lot="L3")
+    batch = [_bound(authority, collector, "almaty-collect"), registered, registered, reused]
+    batch += [stored, stranger]
+    results = sql.append_batch(batch)
+
+    bound, first, again, refused, resent, unknown = results
+    assert isinstance(bound, Appended)
+    assert bound.entry.seq == 2
+    assert bound.new
+    assert isinstance(first, Appended)
+    assert first.entry.seq == 3
+    assert first.new
+    assert isinstance(again, Appended)
+    assert again == Appended(first.entry, False)
+    assert isinstance(refused, EventFormatError)
+    assert "nonce" in refused.message
+    assert isinstance(resent, Appended)
+    assert resent.entry.seq == 1
+    assert not resent.new
+    assert isinstance(unknown, VerificationError)
+    assert unknown.check == "key"
+
+    # A later entry of the same batch may name an earlier one as its ``after``.
+    noted = _signed(
+        collector, "almaty-collect", "lot.noted", lot="L1", after=first.entry.hash.hex()
+    )
+    noted_again = _signed(
+        collector, "almaty-collect", "lot.noted", lot="L1", after=first.entry.hash.hex()
+    )
+    second = sql.append_batch([noted, noted_again])
+    assert isinstance(second[0], Appended)
+    assert second[0].entry.seq == 4
+    assert isinstance(second[1], VerificationError)
+    assert second[1].check == "reference"
+
+    assert _count(sql, ENTRIES) == 5
+    assert _count(sql, CHECKPOINTS) == 4  # genesis, the single append, and one per batch
+    report = audit_database(sql.engine)
+    assert (report.entries, report.checkpoints) == (5, 4)
+
+
+def test_a_batch_of_refusals_writes_nothing(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, _ = log
+    results = sql.append_batch(
+        [_signed(SigningKey.generate(), "nobody", "lot.registered", lot="L1")]
+    )
+    assert isinstance(results[0], VerificationError)
+    assert (_count(sql, ENTRIES), _count(sql, CHECKPOINTS)) == (1, 1)
+    assert sql.append_batch([]) == []
+
+
+def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    threads, each = 16, 25
+    keys = [SigningKey.generate() for _ in range(threads)]
+    for i, key in enumerate(keys):
+        sql.append(_bound(authority, key, f"org-{i}"))
+    answers: list[list[int]] = [[] for _ in range(threads)]
+    with GroupCommitter(sql, max_batch=64) as committer:
+
+        def submitter(i: int) -> None:
+            for n in range(each):
+                entry, new = committer.submit(
+                    _signed(keys[i], f"org-{i}", "lot.registered", lot=f"L{i}-{n}")
+                )
+                assert new
+                answers[i].append(entry.seq)
+
+        workers = [threading.Thread(target=submitter, args=(i,)) for i in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        refused = committer.submit_future(_signed(keys[0], "org-1", "lot.registered", lot="X"))
+        with pytest.raises(VerificationError):
+            refused.result()
+    seqs = sorted(s for a in answers for s in a)
+    assert seqs == list(range(threads + 1, threads + 1 + threads * each))
+    assert all(a == sorted(a) for a in answers)  # each submitter's entries in its own order
+    report = audit_database(sql.engine)
+    assert report.entries == 1 + threads + threads * each
+    assert report.checkpoints <= report.entries
+    with pytest.raises(StorageError):
+        committer.submit(_signed(keys[0], "org-0", "lot.registered", lot="late"))
+
+
+def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> None:
+    """A log object's memory of the tail is dropped when another one appended meanwhile."""
+    sql, authority = log
+    other = SqlLog(sql.engine, sql.signer)
+    collector = SigningKey.generate()
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    for n in range(6):
+        writer = (sql, other)[n % 2]
+        entry, _ = writer.append(
+            _signed(collector, "almaty-collect", "lot.registered", lot=f"L{n}")
+        )
+        assert entry.seq == n + 2
+    report = audit_database(sql.engine)
+    assert (report.entries, report.checkpoints) == (8, 8)
+
+
+def test_a_presigned_check_binds_the_key_it_was_made_with() -> None:
+    key, stranger = SigningKey.generate(), SigningKey.generate()
+    sub = _signed(key, "almaty-collect", "lot.registered", lot="L1").checked(key.public)
+    sub.verify(key.public)
+    with pytest.raises(SignatureError):
+        sub.verify(stranger.public)
+    forged = Submission(sub.event, _signed(stranger, "x", "lot.registered", lot="L1").sig)
+    with pytest.raises(SignatureError):
+        forged.checked(key.public)
