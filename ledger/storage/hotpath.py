@@ -17,6 +17,9 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+Query = tuple[str, Sequence[object]]
+"""SQL text with ``?`` placeholders, and its parameters."""
+
 
 class Driver:
     """Plain statements on the driver connection under one open transaction."""
@@ -30,17 +33,39 @@ class Driver:
         """``text`` with each ``?`` in this driver's parameter style."""
         return text.replace("?", self.mark) if self.postgres else text
 
-    def rows_in(
-        self, text: str, values: Sequence[object], before: Sequence[object] = ()
-    ) -> list[tuple[Any, ...]]:
-        """Run a query whose ``= ANY(?)`` condition takes the list ``values``.
+    def any_of(self, text: str, values: Sequence[object], before: Sequence[object] = ()) -> Query:
+        """A query whose ``= ANY(?)`` condition takes the list ``values``.
 
         Only placeholders are put into the text; every value is a parameter.
         """
         if self.postgres:
-            return self.rows(text, [*before, list(values)])
+            return text, [*before, list(values)]
         marks = "IN (" + ", ".join("?" * len(values)) + ")"
-        return self.rows(text.replace("= ANY(?)", marks), [*before, *values])
+        return text.replace("= ANY(?)", marks), [*before, *values]
+
+    def rows_in(
+        self, text: str, values: Sequence[object], before: Sequence[object] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Run :meth:`any_of`'s query; return all its rows."""
+        return self.rows(*self.any_of(text, values, before))
+
+    def rows_of_all(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
+        """Run several queries in order; on PostgreSQL, in one round trip.
+
+        The server still runs them one after the other, each seeing what the
+        one before it waited for (a lock taken first holds for the rest).
+        """
+        if not (self.postgres and isinstance(self.raw, psycopg.Connection)):
+            return [self.rows(text, params) for text, params in queries]
+        cursors = [self.raw.cursor() for _ in queries]
+        try:
+            with self.raw.pipeline():
+                for cur, (text, params) in zip(cursors, queries, strict=True):
+                    cur.execute(self.sql(text) if params else text, params)
+            return [list(cur.fetchall()) for cur in cursors]
+        finally:
+            for cur in cursors:
+                cur.close()
 
     def rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run a query; return all its rows."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from concurrent.futures import Future
 
 from ledger.entries import Entry
@@ -23,6 +24,11 @@ from ledger.storage.sqllog import Appended, SqlLog
 
 #: The most submissions one transaction takes.
 DEFAULT_MAX_BATCH = 256
+#: How long, in seconds, a batch waits for more submissions after its first
+#: one before it commits. Submitters answered by the previous commit need a
+#: moment to send their next submission; without the wait they would split
+#: into two half-sized batches that each pay for a commit.
+DEFAULT_MAX_WAIT = 0.002
 
 _Item = tuple[Submission, "Future[Appended]"]
 
@@ -30,11 +36,16 @@ _Item = tuple[Submission, "Future[Appended]"]
 class GroupCommitter:
     """Appends submissions from many threads in batches, each caller answered after commit."""
 
-    def __init__(self, log: SqlLog, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(
+        self, log: SqlLog, *, max_batch: int = DEFAULT_MAX_BATCH, max_wait: float = DEFAULT_MAX_WAIT
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if max_wait < 0:
+            raise ValueError("max_wait must not be negative")
         self.log = log
         self.max_batch = max_batch
+        self.max_wait = max_wait
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
@@ -83,9 +94,10 @@ class GroupCommitter:
             if first is None:
                 return
             batch = [first]
+            deadline = time.monotonic() + self.max_wait
             while len(batch) < self.max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is None:

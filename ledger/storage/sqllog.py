@@ -37,6 +37,7 @@ from ledger.storage.tables import CHECKPOINTS, NODES
 
 #: Key of the PostgreSQL advisory lock that the sequencer holds while appending.
 SEQUENCER_LOCK = 0x54697A62656B  # "Tizbek"
+_LOCK = f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})"
 
 
 def node_reader(conn: Connection) -> NodeReader:
@@ -132,9 +133,11 @@ class SqlLog:
             return []
         tail, self._tail = self._tail, None  # restored only once this batch commits
         with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")
+            lock = [_LOCK] if conn.dialect.name == "postgresql" else []
             state = SqlState(conn, self._genesis)
+            if tail is not None:
+                state.remember(tail.bindings)
+            state.prefetch(submissions, first=lock)
             tip, genesis = state.tip(), state.genesis()
             if tip is None or genesis is None:
                 raise StorageError("the database holds no log; run tizbek init")
@@ -144,9 +147,10 @@ class SqlLog:
                 )
             self._genesis = genesis
             if tail is None or tail.tip != tip:
+                if tail is not None:  # another process appended: what it remembered may be stale
+                    state.forget(tail.bindings)
+                    state.prefetch(submissions)
                 tail = self._load_tail(conn, tip)
-            state.remember(tail.bindings)
-            state.prefetch(submissions)
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
             now = utc_now()
             results, rows, nodes = self._check_all(submissions, state, tail.tree, now)

@@ -12,7 +12,8 @@ read first, what the database holds is fetched once per batch, and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
@@ -23,7 +24,7 @@ from ledger.events import Submission, subjects
 from ledger.genesis import Genesis, read_genesis
 from ledger.keyring import Binding, RegistryChange, authority_bindings
 from ledger.keys import PublicKey
-from ledger.storage.hotpath import Driver
+from ledger.storage.hotpath import Driver, Query
 from ledger.storage.tables import ENTRIES, HEADS, KEYS
 
 #: Rows per ``IN (...)`` lookup, well under every driver's parameter limit.
@@ -41,6 +42,9 @@ def _binding_row(b: Binding) -> dict[str, object]:
     }
 
 
+_TIP = "SELECT seq, leaf_hash, logged_at FROM log_entries ORDER BY seq DESC LIMIT 1"
+_NONCES_ANY = "SELECT signer_key, nonce FROM log_entries WHERE nonce = ANY(?)"
+_HEADS_ANY = "SELECT subject, head_hash FROM subject_heads WHERE kind = ? AND subject = ANY(?)"
 _KEYS_ANY = (
     "SELECT key_id, org, public_key, label, bound_seq, revoked_seq FROM keys WHERE key_id = ANY(?)"
 )
@@ -113,8 +117,12 @@ class SqlState:
         self._revoked: dict[str, int] = {}
         self._new_heads: dict[tuple[str, str], bytes] = {}
 
-    def prefetch(self, submissions: Iterable[Submission]) -> None:
-        """Read at once what checking these submissions will ask of the database."""
+    def prefetch(self, submissions: Iterable[Submission], *, first: Sequence[str] = ()) -> None:
+        """Read at once what checking these submissions will ask of the database.
+
+        The statements in ``first`` (taking the sequencer lock) run before the
+        reads, in the same round trip on PostgreSQL; so does reading the tip.
+        """
         keys: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         subs: set[tuple[str, str]] = set()
@@ -124,30 +132,50 @@ class SqlState:
             pairs.add((event["key"], event["nonce"]))
             subs.update((kind, ident) for kind, ident, _after in subjects(event))
         keys -= self._bindings.keys()
-        for key_id in keys:
-            self._bindings[key_id] = None
+        pairs -= self._nonces.keys()
+        subs -= self._heads.keys()
+        queries: list[Query] = [(text, []) for text in first]
+        handlers: list[Callable[[list[tuple[Any, ...]]], None]] = [lambda _rows: None] * len(first)
+        if not self._tip_read:
+            queries.append((_TIP, []))
+            handlers.append(self._take_tip)
         for chunk in _chunks(sorted(keys)):
-            for row in self.driver.rows_in(_KEYS_ANY, chunk):
-                self._bindings[row[0]] = _binding_of(row)
-        for pair in pairs - self._nonces.keys():
-            self._nonces[pair] = False
+            queries.append(self.driver.any_of(_KEYS_ANY, chunk))
+            handlers.append(self._take_bindings)
         for chunk in _chunks(sorted({n for _, n in pairs})):
-            for key_id, nonce in self.driver.rows_in(
-                "SELECT signer_key, nonce FROM log_entries WHERE nonce = ANY(?)", chunk
-            ):
-                if (key_id, nonce) in pairs:
-                    self._nonces[(key_id, nonce)] = True
-        for sub in subs - self._heads.keys():
-            self._heads[sub] = None
+            queries.append(self.driver.any_of(_NONCES_ANY, chunk))
+            handlers.append(functools.partial(self._take_nonces, pairs))
         for kind in sorted({k for k, _ in subs}):
             for chunk in _chunks(sorted({i for k, i in subs if k == kind})):
-                for ident, head in self.driver.rows_in(
-                    "SELECT subject, head_hash FROM subject_heads "
-                    "WHERE kind = ? AND subject = ANY(?)",
-                    chunk,
-                    [kind],
-                ):
-                    self._heads[(kind, ident)] = bytes(head)
+                queries.append(self.driver.any_of(_HEADS_ANY, chunk, [kind]))
+                handlers.append(functools.partial(self._take_heads, kind))
+        self._bindings.update(dict.fromkeys(keys))
+        self._nonces.update(dict.fromkeys(pairs, False))
+        self._heads.update(dict.fromkeys(subs))
+        for handle, rows in zip(handlers, self.driver.rows_of_all(queries), strict=True):
+            handle(rows)
+
+    def _take_tip(self, rows: list[tuple[Any, ...]]) -> None:
+        self._tip = Tip(rows[0][0], bytes(rows[0][1]), rows[0][2]) if rows else None
+        self._tip_read = True
+
+    def _take_bindings(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            self._bindings[row[0]] = _binding_of(row)
+
+    def _take_nonces(self, pairs: set[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        for key_id, nonce in rows:
+            if (key_id, nonce) in pairs:
+                self._nonces[(key_id, nonce)] = True
+
+    def _take_heads(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
+        for ident, head in rows:
+            self._heads[(kind, ident)] = bytes(head)
+
+    def forget(self, key_ids: Iterable[str]) -> None:
+        """Drop what is known of these bindings; they are read again when asked for."""
+        for key_id in key_ids:
+            self._bindings.pop(key_id, None)
 
     def remember(self, bindings: dict[str, Binding | None]) -> None:
         """Take bindings read by an earlier batch, still current (no one appended since)."""
@@ -174,11 +202,7 @@ class SqlState:
     def tip(self) -> Tip | None:
         """The latest entry, if any."""
         if not self._tip_read:
-            rows = self.driver.rows(
-                "SELECT seq, leaf_hash, logged_at FROM log_entries ORDER BY seq DESC LIMIT 1"
-            )
-            self._tip = Tip(rows[0][0], bytes(rows[0][1]), rows[0][2]) if rows else None
-            self._tip_read = True
+            self._take_tip(self.driver.rows(_TIP))
         return self._tip
 
     def genesis(self) -> Genesis | None:
