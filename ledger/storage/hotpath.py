@@ -49,6 +49,24 @@ class Driver:
         """Run :meth:`any_of`'s query; return all its rows."""
         return self.rows(*self.any_of(text, values, before))
 
+    def tree_nodes(self, nodes: Sequence[tuple[int, int]]) -> list[tuple[Any, ...]]:
+        """The stored ``(level, idx, hash)`` rows of these Merkle nodes, in one query."""
+        if self.postgres:
+            return self.rows(
+                "SELECT t.level, t.idx, t.hash FROM tree_nodes AS t "
+                "JOIN unnest(?::smallint[], ?::bigint[]) AS w(level, idx) "
+                "ON t.level = w.level AND t.idx = w.idx",
+                [[lv for lv, _ in nodes], [ix for _, ix in nodes]],
+            )
+        text = (
+            "WITH w(level, idx) AS (VALUES PAIRS) SELECT t.level, t.idx, t.hash "
+            "FROM w CROSS JOIN tree_nodes AS t ON t.level = w.level AND t.idx = w.idx"
+        )
+        return self.rows(
+            text.replace("PAIRS", ", ".join(["(?, ?)"] * len(nodes))),
+            [x for node in nodes for x in node],
+        )
+
     def rows_of_all(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
         """Run several queries in order; on PostgreSQL, in one round trip.
 
@@ -86,11 +104,51 @@ class Driver:
         finally:
             cur.close()
 
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[object]],
+        conflict: str = "",
+    ) -> None:
+        """Insert ``rows`` into ``table``; ``columns`` are (name, PostgreSQL type) pairs.
+
+        On PostgreSQL the rows travel as one array per column in a single
+        statement; on SQLite, one statement runs per row. ``conflict`` is an
+        ``ON CONFLICT`` clause both understand. Table and column names come
+        from this package's own constants; every value is a parameter.
+        """
+        if not rows:
+            return
+        names = ", ".join(name for name, _ in columns)
+        if self.postgres:
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+            text = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+            self.rows_no_result(text, [list(col) for col in zip(*rows, strict=True)])
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.many(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)  # noqa: S608
+
+    def rows_no_result(self, text: str, params: Sequence[object]) -> None:
+        """Run a statement that returns no rows, already in this driver's parameter style."""
+        cur = self.raw.cursor()
+        try:
+            cur.execute(text, params)
+        finally:
+            cur.close()
+
     @contextmanager
-    def pipelined(self) -> Iterator[None]:
-        """On PostgreSQL, send the statements inside without waiting for each answer."""
+    def pipelined(self, *, commit: bool = False) -> Iterator[None]:
+        """On PostgreSQL, send the statements inside without waiting for each answer.
+
+        With ``commit``, the transaction's COMMIT goes in the same round trip,
+        and leaving the block means the server has made it durable (the
+        toolkit's own commit afterwards finds nothing left to do).
+        """
         if self.postgres and isinstance(self.raw, psycopg.Connection):
             with self.raw.pipeline():
                 yield
+                if commit:
+                    self.raw.commit()
         else:
             yield

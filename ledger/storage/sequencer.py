@@ -24,10 +24,11 @@ from ledger.storage.sqllog import Appended, SqlLog
 
 #: The most submissions one transaction takes.
 DEFAULT_MAX_BATCH = 256
-#: How long, in seconds, a batch waits for more submissions after its first
-#: one before it commits. Submitters answered by the previous commit need a
-#: moment to send their next submission; without the wait they would split
-#: into two half-sized batches that each pay for a commit.
+#: How long, in seconds, a batch may wait for the submitters it expects (those
+#: the previous commit answered, and those who queued meanwhile) before it
+#: commits. They need a moment to send their next submission; without the
+#: wait they would split into two half-sized batches that each pay for a
+#: commit. A lone submitter never waits.
 DEFAULT_MAX_WAIT = 0.002
 
 _Item = tuple[Submission, "Future[Appended]"]
@@ -88,16 +89,22 @@ class GroupCommitter:
         self.close()
 
     def _run(self) -> None:
-        stopping = False
+        # ``expected``: how many submitters are likely to be in the next batch,
+        # those just answered (who tend to come straight back) plus those who
+        # queued while the last batch committed. The batch waits for them, up
+        # to ``max_wait``, and not a moment longer once they are all in.
+        stopping, expected = False, 1
         while not stopping:
             first = self._queue.get()
             if first is None:
                 return
             batch = [first]
+            target = min(self.max_batch, expected)
             deadline = time.monotonic() + self.max_wait
             while len(batch) < self.max_batch:
+                wait = deadline - time.monotonic() if len(batch) < target else 0.0
                 try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    item = self._queue.get(timeout=max(0.0, wait))
                 except queue.Empty:
                     break
                 if item is None:
@@ -105,6 +112,7 @@ class GroupCommitter:
                     break
                 batch.append(item)
             self._commit(batch)
+            expected = len(batch) + self._queue.qsize()
 
     def _commit(self, batch: list[_Item]) -> None:
         try:

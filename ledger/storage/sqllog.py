@@ -15,6 +15,7 @@ submitters fast on a durable store.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,28 +33,43 @@ from ledger.keys import PublicKey, SigningKey
 from ledger.merkle import CompactRange, Node, NodeReader, consistency_proof_from_nodes
 from ledger.note import NoteSigner
 from ledger.storage.engine import WRITE
+from ledger.storage.hotpath import Driver
 from ledger.storage.state import SqlState
-from ledger.storage.tables import CHECKPOINTS, NODES
+from ledger.storage.tables import CHECKPOINTS
 
 #: Key of the PostgreSQL advisory lock that the sequencer holds while appending.
 SEQUENCER_LOCK = 0x54697A62656B  # "Tizbek"
 _LOCK = f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})"
+_ENTRY_COLUMNS = [
+    ("seq", "bigint"),
+    ("leaf_hash", "bytea"),
+    ("data", "bytea"),
+    ("signer_key", "text"),
+    ("nonce", "text"),
+    ("logged_at", "text"),
+]
+_NODE_COLUMNS = [("level", "smallint"), ("idx", "bigint"), ("hash", "bytea")]
+_CHECKPOINT_COLUMNS = [
+    ("size", "bigint"),
+    ("root", "bytea"),
+    ("note", "text"),
+    ("signed_at", "text"),
+]
 
 
 def node_reader(conn: Connection) -> NodeReader:
-    """A :data:`~ledger.merkle.NodeReader` over the stored Merkle nodes."""
+    """A :data:`~ledger.merkle.NodeReader` over the stored Merkle nodes: one query per call."""
+    driver = Driver(conn)
 
     def read(nodes: Sequence[Node]) -> list[bytes]:
         if not nodes:
             return []
-        levels = {level for level, _ in nodes}
-        rows = conn.execute(
-            select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
-                NODES.c.level.in_(levels), NODES.c.idx.in_({idx for _, idx in nodes})
-            )
-        )
+        rows = driver.tree_nodes(nodes)
         found = {(level, idx): bytes(h) for level, idx, h in rows}
-        return [found[n] for n in nodes]
+        try:
+            return [found[n] for n in nodes]
+        except KeyError as missing:
+            raise StorageError(f"the database lacks Merkle node {missing.args[0]}") from None
 
     return read
 
@@ -94,6 +110,26 @@ class SqlLog:
         self._genesis: Genesis | None = None
         self._public_keys: dict[str, PublicKey] = {}
         self._tail: _Tail | None = None
+        self._mutex = threading.Lock()
+        self._conn: Connection | None = None
+
+    def _connection(self) -> Connection:
+        """The sequencer's own connection, kept between batches (no pool round trips)."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect().execution_options(**{WRITE: True})
+        return self._conn
+
+    def close(self) -> None:
+        """Give back the sequencer's connection (it is opened again when needed)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> SqlLog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def known_key(self, key_id: str) -> PublicKey | None:
         """The public key of ``key_id`` if a batch has seen it bound (a hint, not a permission).
@@ -131,8 +167,20 @@ class SqlLog:
         """
         if not submissions:
             return []
+        with self._mutex:
+            conn = self._connection()
+            try:
+                return self._append_batch(conn, submissions)
+            except BaseException:
+                self._tail = None
+                self.close()  # a connection in an unknown state is not reused
+                raise
+
+    def _append_batch(
+        self, conn: Connection, submissions: Sequence[Submission]
+    ) -> list[Appended | TizbekError]:
         tail, self._tail = self._tail, None  # restored only once this batch commits
-        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with conn.begin():
             lock = [_LOCK] if conn.dialect.name == "postgresql" else []
             state = SqlState(conn, self._genesis)
             if tail is not None:
@@ -160,19 +208,17 @@ class SqlLog:
                 known.update(nodes)
                 note = self._sign(conn, tail.checkpoint, checkpoint, known)
                 driver = state.driver
-                with driver.pipelined():
-                    driver.many(
-                        "INSERT INTO log_entries (seq, leaf_hash, data, signer_key, nonce, "
-                        "logged_at) VALUES (?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    driver.many(
-                        "INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?)",
+                with driver.pipelined(commit=True):
+                    driver.insert("log_entries", _ENTRY_COLUMNS, rows)
+                    driver.insert(
+                        "tree_nodes",
+                        _NODE_COLUMNS,
                         [(lv, ix, h) for (lv, ix), h in nodes.items()],
                     )
                     state.flush()
-                    driver.many(
-                        "INSERT INTO checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+                    driver.insert(
+                        "checkpoints",
+                        _CHECKPOINT_COLUMNS,
                         [(checkpoint.size, checkpoint.root, note, now)],
                     )
         bindings = state.bindings()

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from ledger.chain import Tip
 from ledger.entries import Entry
@@ -79,21 +79,6 @@ _HEADS_IN = select(HEADS.c.kind, HEADS.c.subject, HEADS.c.head_hash).where(
     HEADS.c.kind.in_(bindparam("kinds", expanding=True)),
     HEADS.c.subject.in_(bindparam("subjects", expanding=True)),
 )
-
-
-#: Rows per multi-row INSERT on PostgreSQL.
-_ROWS_PER_INSERT = 500
-
-
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, object]]) -> None:
-    """Insert ``rows``: one multi-row statement per chunk on PostgreSQL, executemany on SQLite."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
-        return
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        conn.execute(insert(table).values(rows[start : start + _ROWS_PER_INSERT]))
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:
@@ -273,9 +258,16 @@ class SqlState:
 
     def flush(self) -> None:
         """Write the projections that the recorded entries changed."""
-        self.driver.many(
-            "INSERT INTO keys (key_id, org, public_key, label, bound_seq, revoked_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+        self.driver.insert(
+            "keys",
+            [
+                ("key_id", "text"),
+                ("org", "text"),
+                ("public_key", "text"),
+                ("label", "text"),
+                ("bound_seq", "bigint"),
+                ("revoked_seq", "bigint"),
+            ],
             [
                 (b.key_id, b.actor, b.public_key.base64, b.label, b.bound_seq, b.revoked_seq)
                 for b in self._new_bindings.values()
@@ -285,10 +277,11 @@ class SqlState:
             "UPDATE keys SET revoked_seq = ? WHERE key_id = ?",
             [(seq, key_id) for key_id, seq in self._revoked.items()],
         )
-        self.driver.many(
-            "INSERT INTO subject_heads (kind, subject, head_hash) VALUES (?, ?, ?) "
-            "ON CONFLICT (kind, subject) DO UPDATE SET head_hash = excluded.head_hash",
+        self.driver.insert(
+            "subject_heads",
+            [("kind", "text"), ("subject", "text"), ("head_hash", "bytea")],
             [(k, s, h) for (k, s), h in self._new_heads.items()],
+            "ON CONFLICT (kind, subject) DO UPDATE SET head_hash = excluded.head_hash",
         )
         self._new_bindings.clear()
         self._revoked.clear()

@@ -1,0 +1,666 @@
+"""Benchmark of the durable log on SQLite and PostgreSQL, side by side, against pymerkle.
+
+What it measures, on each database:
+
+* appends/s for 1 submitter and for 16 concurrent submitters, on the full path:
+  each submitter parses its submission from the JSON it would send, the
+  signature is verified, the entry checked against the log, hashed into the
+  tree, and the batch committed durably with a signed checkpoint, before the
+  submitter hears back;
+* the 16-submitter rate again once the log holds ``--large`` entries (default
+  1,000,000), against the rate at 10,000;
+* inclusion and consistency proof latency at that size, read from the stored
+  Merkle nodes and verified.
+
+In the same run, pymerkle 7's SQLite backend appends and proves the same leaves.
+
+The logs grow to ``--large`` entries through a bulk loader that writes real,
+signed, chained entries with their nodes and projections straight into both
+databases (as ``tizbek import`` would, without its checks), so the run takes
+minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``, as the
+autovacuum daemon would on a live log.
+
+Run: ``.venv/bin/python scripts/bench_storage.py`` (``--quick`` for a smoke
+run; ``--pg-url`` or ``TIZBEK_BENCH_PG_URL`` for the PostgreSQL server, which
+gets a scratch database dropped afterwards; ``--no-pg`` for SQLite alone).
+The last line printed is a JSON object of the headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledger.entries import Entry
+from ledger.events import Submission, make_event, sign_event, utc_now
+from ledger.keys import SigningKey
+from ledger.merkle import (
+    CompactRange,
+    consistency_proof_from_nodes,
+    inclusion_proof_from_nodes,
+    root_from_nodes,
+    verify_consistency,
+    verify_inclusion,
+)
+from ledger.storage import migrate
+from ledger.storage.backup import export_lines, import_lines
+from ledger.storage.create import create_log
+from ledger.storage.engine import WRITE, make_engine
+from ledger.storage.sequencer import GroupCommitter
+from ledger.storage.sqllog import SqlLog, node_reader
+
+ORIGIN = "bench.tizbek.kz/log"
+AUTHORITY = "kz-eco"
+SUBMITTERS = 16
+SMALL = 10_000
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Org:
+    """A submitting organisation: its id and signing key."""
+
+    ident: str
+    key: SigningKey
+    counter: int = 0
+
+
+@dataclass
+class Store:
+    """One database under test and what the run measured on it."""
+
+    name: str
+    url: str
+    engine: Engine
+    log: SqlLog
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+# --- making submissions ------------------------------------------------------------------
+
+
+def lot_event(org: Org, lot: str) -> dict[str, Any]:
+    """A collector's ``lot.registered`` event for a small lot of household IT equipment."""
+    return make_event(
+        "lot.registered",
+        log=ORIGIN,
+        actor=org.ident,
+        key=org.key,
+        lot=lot,
+        category=6,
+        waste_code="16 02 14",
+        hazardous=False,
+        hp_codes=[],
+        items=3,
+        weight_g=4200,
+        weight_measured=True,
+        source="household",
+        site="almaty-depot-1",
+    )
+
+
+def wire(org: Org, prefix: str) -> bytes:
+    """The JSON a submitter sends for its next lot."""
+    org.counter += 1
+    sub = sign_event(org.key, lot_event(org, f"{prefix}-{org.ident}-{org.counter}"))
+    return json.dumps(sub.to_json()).encode("utf-8")
+
+
+def parse(body: bytes) -> Submission:
+    """What the server does with a submission's bytes before appending."""
+    return Submission.from_json(json.loads(body))
+
+
+# --- setting up --------------------------------------------------------------------------
+
+
+def scratch_pg(admin_url: str) -> tuple[str, Callable[[], None]]:
+    """A new empty PostgreSQL database and a function that drops it."""
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    name = f"tizbek_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, drop
+
+
+def register(log: SqlLog, authority: SigningKey, orgs: Sequence[Org]) -> None:
+    """Register the submitting organisations and bind their keys."""
+    subs = []
+    for i, org in enumerate(orgs):
+        subs.append(
+            sign_event(
+                authority,
+                make_event(
+                    "org.registered",
+                    log=ORIGIN,
+                    actor=AUTHORITY,
+                    key=authority,
+                    org=org.ident,
+                    name=f"Collector {i}",
+                    bin=f"{100000000000 + i:012d}",
+                    roles=["collector"],
+                    country="KZ",
+                    region="Almaty",
+                ),
+            )
+        )
+        subs.append(
+            sign_event(
+                authority,
+                make_event(
+                    "key.bound",
+                    log=ORIGIN,
+                    actor=AUTHORITY,
+                    key=authority,
+                    org=org.ident,
+                    public_key=org.key.public.base64,
+                    key_id=org.key.key_id,
+                    label="collector terminal",
+                ),
+            )
+        )
+    for result in log.append_batch(subs):
+        if isinstance(result, Exception):
+            raise result
+
+
+# --- bulk loading ------------------------------------------------------------------------
+
+
+@dataclass
+class Tail:
+    """Where a store's log ends: the next entry's seq and prev, and the tree's edge."""
+
+    seq: int
+    prev: bytes
+    logged_at: str
+    tree: CompactRange
+
+
+def tail_of(engine: Engine) -> Tail:
+    """Read the end of the log in ``engine``."""
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT seq, leaf_hash, logged_at FROM log_entries ORDER BY seq DESC LIMIT 1"
+        ).one()
+        tree = CompactRange.from_reader(node_reader(conn), row[0] + 1)
+    return Tail(row[0], bytes(row[1]), row[2], tree)
+
+
+class Loader:
+    """Writes signed, chained entries with their nodes and lot heads into every store.
+
+    Each event is signed once; each store chains it after its own last entry.
+    """
+
+    def __init__(self, stores: Sequence[Store], orgs: Sequence[Org]) -> None:
+        self.stores = stores
+        self.orgs = orgs
+        self.tails = [tail_of(store.engine) for store in stores]
+
+    def grow_to(self, size: int, chunk: int = 50_000) -> float:
+        """Add entries until the shortest log holds ``size``; return the seconds it took."""
+        start = time.perf_counter()
+        while (missing := size - min(t.seq + 1 for t in self.tails)) > 0:
+            self._chunk(min(chunk, missing))
+        for store in self.stores:
+            if store.name == "postgresql":
+                with store.engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
+        return time.perf_counter() - start
+
+    def _chunk(self, count: int) -> None:
+        subs = []
+        for n in range(count):
+            org = self.orgs[n % len(self.orgs)]
+            org.counter += 1
+            lot = f"bulk-{org.ident}-{org.counter}"
+            subs.append((lot, sign_event(org.key, lot_event(org, lot))))
+        for store, tail in zip(self.stores, self.tails, strict=True):
+            entries, nodes, heads = [], [], []
+            logged_at = max(utc_now(), tail.logged_at)
+            for lot, sub in subs:
+                entry = Entry.build(
+                    seq=tail.seq + 1, prev=tail.prev, logged_at=logged_at, submission=sub
+                )
+                event = entry.event
+                entries.append(
+                    (entry.seq, entry.hash, entry.data, event["key"], event["nonce"], logged_at)
+                )
+                nodes.extend(tail.tree.append(entry.hash))
+                heads.append(("lot", lot, entry.hash))
+                tail.seq, tail.prev, tail.logged_at = entry.seq, entry.hash, logged_at
+            _write_rows(store.engine, entries, nodes, heads)
+
+
+def _write_rows(
+    engine: Engine,
+    entries: list[tuple[Any, ...]],
+    nodes: list[tuple[int, int, bytes]],
+    heads: list[tuple[str, str, bytes]],
+) -> None:
+    tables = [
+        ("log_entries (seq, leaf_hash, data, signer_key, nonce, logged_at)", entries),
+        ("tree_nodes (level, idx, hash)", nodes),
+        ("subject_heads (kind, subject, head_hash)", heads),
+    ]
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        raw: Any = conn.connection.driver_connection
+        if conn.dialect.name == "postgresql":
+            with raw.cursor() as cur:
+                for target, rows in tables:
+                    with cur.copy(f"COPY {target} FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+        else:
+            for target, rows in tables:
+                marks = ", ".join("?" * len(rows[0]))
+                raw.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def appends_one(log: SqlLog, org: Org, count: int) -> float:
+    """Appends/s for a single submitter waiting for each answer."""
+    bodies = [wire(org, "one") for _ in range(count)]
+    with GroupCommitter(log) as committer:
+        start = time.perf_counter()
+        for body in bodies:
+            committer.submit(parse(body))
+        elapsed = time.perf_counter() - start
+    return count / elapsed
+
+
+def appends_many(log: SqlLog, orgs: Sequence[Org], each: int, prefix: str) -> float:
+    """Appends/s for ``len(orgs)`` concurrent submitters, each waiting for its answers."""
+    bodies = [[wire(org, prefix) for _ in range(each)] for org in orgs]
+    barrier = threading.Barrier(len(orgs) + 1)
+    errors: list[BaseException] = []
+    with GroupCommitter(log) as committer:
+
+        def submitter(mine: list[bytes]) -> None:
+            barrier.wait()
+            try:
+                for body in mine:
+                    committer.submit(parse(body))
+            except BaseException as exc:  # reported below; a failed run is no figure
+                errors.append(exc)
+
+        threads = [threading.Thread(target=submitter, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        start = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return len(orgs) * each / elapsed
+
+
+def ms(samples: Sequence[float]) -> tuple[float, float]:
+    """Median and 99th percentile, in milliseconds."""
+    ordered = sorted(samples)
+    return (
+        statistics.median(ordered) * 1e3,
+        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e3,
+    )
+
+
+def proofs(engine: Engine, size: int, samples: int) -> dict[str, float]:
+    """Inclusion and consistency proofs at ``size``, each read from the database and verified."""
+    rng = random.Random(7)
+    with engine.connect() as conn:
+        read = node_reader(conn)
+        root = root_from_nodes(read, size)
+        incl, cons = [], []
+        for _ in range(samples):
+            index = rng.randrange(size)
+            t0 = time.perf_counter()
+            proof = inclusion_proof_from_nodes(read, index=index, size=size)
+            incl.append(time.perf_counter() - t0)
+            leaf = read([(0, index)])[0]
+            verify_inclusion(index=index, size=size, leaf=leaf, proof=proof, root=root)
+        for _ in range(samples):
+            old = rng.randrange(1, size)
+            t0 = time.perf_counter()
+            proof = consistency_proof_from_nodes(read, old_size=old, size=size)
+            cons.append(time.perf_counter() - t0)
+            old_root = root_from_nodes(read, old)
+            verify_consistency(old_size=old, size=size, old_root=old_root, root=root, proof=proof)
+    i50, i99 = ms(incl)
+    c50, c99 = ms(cons)
+    return {
+        "inclusion_p50_ms": i50,
+        "inclusion_p99_ms": i99,
+        "consistency_p50_ms": c50,
+        "consistency_p99_ms": c99,
+    }
+
+
+# --- pymerkle ----------------------------------------------------------------------------
+
+
+def pymerkle_tree(path: Path) -> Any:
+    """pymerkle's SQLite-backed tree, or None when pymerkle 7 is not installed."""
+    try:
+        import pymerkle  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return pymerkle.SqliteTree(str(path))
+
+
+def pymerkle_appends(tree: Any, leaves: Sequence[bytes], threads: int) -> float:
+    """pymerkle appends/s, one entry per call (each its own commit), from ``threads`` threads."""
+    share = [leaves[i::threads] for i in range(threads)]
+
+    def run(mine: Sequence[bytes]) -> None:
+        for data in mine:
+            tree.append_entry(data)
+
+    workers = [threading.Thread(target=run, args=(s,)) for s in share]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return len(leaves) / (time.perf_counter() - start)
+
+
+def pymerkle_proofs(tree: Any, size: int, samples: int) -> dict[str, float]:
+    """pymerkle proof latency at ``size`` (after one warming proof), each proof verified."""
+    import pymerkle
+
+    rng = random.Random(7)
+    t0 = time.perf_counter()
+    tree.prove_inclusion(1, size)
+    cold = time.perf_counter() - t0
+    root = tree.get_root(size)
+    incl, cons = [], []
+    for _ in range(samples):
+        index = rng.randrange(size) + 1
+        t0 = time.perf_counter()
+        proof = tree.prove_inclusion(index, size)
+        incl.append(time.perf_counter() - t0)
+        pymerkle.verify_inclusion(tree.get_leaf(index), root, proof)
+    for _ in range(samples):
+        old = rng.randrange(1, size)
+        t0 = time.perf_counter()
+        proof = tree.prove_consistency(old, size)
+        cons.append(time.perf_counter() - t0)
+        pymerkle.verify_consistency(tree.get_root(old), root, proof)
+    i50, i99 = ms(incl)
+    c50, c99 = ms(cons)
+    return {
+        "cold_proof_ms": cold * 1e3,
+        "inclusion_p50_ms": i50,
+        "inclusion_p99_ms": i99,
+        "consistency_p50_ms": c50,
+        "consistency_p99_ms": c99,
+    }
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--large", type=int, default=None, help="log size for the second point")
+    parser.add_argument("--pg-url", default=os.environ.get("TIZBEK_BENCH_PG_URL", PG_DEFAULT))
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    large = args.large or (30_000 if args.quick else 1_000_000)
+    one_count = 100 if args.quick else 400
+    each = 25 if args.quick else 150
+    rounds = 1 if args.quick else 3
+    proof_samples = 200 if args.quick else 2000
+
+    work = Path(tempfile.mkdtemp(prefix="tizbek-bench-"))
+    cleanups: list[Callable[[], None]] = []
+    try:
+        return _run(args, work, cleanups, large, one_count, each, rounds, proof_samples)
+    finally:
+        for cleanup in cleanups:
+            cleanup()
+
+
+def _run(
+    args: argparse.Namespace,
+    work: Path,
+    cleanups: list[Callable[[], None]],
+    large: int,
+    one_count: int,
+    each: int,
+    rounds: int,
+    proof_samples: int,
+) -> int:
+    print(f"Tizbek storage benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"scratch directory {work}")
+    keys = work / "keys"
+    sqlite_url = f"sqlite:///{work / 'tizbek.db'}"
+    create_log(sqlite_url, keys=keys, origin=ORIGIN, authority_id=AUTHORITY, authority_name="Eco")
+    authority = SigningKey.load(keys / "authority.key")
+    orgs = [Org(f"collector-{i:02d}", SigningKey.generate()) for i in range(SUBMITTERS)]
+    sqlite_engine = make_engine(sqlite_url)
+    cleanups.append(sqlite_engine.dispose)
+    first = SqlLog.open(sqlite_engine, keys / "log.key")
+    register(first, authority, orgs)
+    stores = [Store("sqlite", sqlite_url, sqlite_engine, first)]
+    if not args.no_pg:
+        pg_url, drop = scratch_pg(args.pg_url)
+        cleanups.insert(0, drop)
+        migrate.upgrade(pg_url)
+        pg_engine = make_engine(pg_url)
+        cleanups.insert(0, pg_engine.dispose)
+        import_lines(pg_engine, export_lines(sqlite_engine))  # the same log on both
+        stores.append(
+            Store("postgresql", pg_url, pg_engine, SqlLog.open(pg_engine, keys / "log.key"))
+        )
+
+    def rate_16(store: Store, label: str) -> float:
+        """The median over ``rounds`` runs of 16 submitters."""
+        return statistics.median(
+            appends_many(store.log, orgs, each, f"{label}{r}") for r in range(rounds)
+        )
+
+    loader = Loader(stores, orgs)
+    print(f"\nGrowing the logs to {SMALL:,} entries ...", flush=True)
+    print(f"  {loader.grow_to(SMALL):.1f} s")
+    marks = [_size(sqlite_engine)]
+    for store in stores:
+        store.figures["appends_per_s_1_submitter"] = appends_one(store.log, orgs[0], one_count)
+        if store.name == "sqlite":
+            marks.append(_size(sqlite_engine))
+        store.figures["appends_per_s_16_submitters"] = rate_16(store, "small")
+        if store.name == "sqlite":
+            marks.append(_size(sqlite_engine))
+
+    pm: dict[str, float] = {}
+    appender = pymerkle_tree(work / "pymerkle-appends.db")
+    if appender is not None:
+        # pymerkle appends the very entries Tizbek appended, onto the same 10,000 leaves.
+        appender.append_entries(_leaf_data(sqlite_engine, 0, marks[0]))
+        pm["appends_per_s_1_submitter"] = pymerkle_appends(
+            appender, _leaf_data(sqlite_engine, marks[0], marks[1]), 1
+        )
+        pm["appends_per_s_16_submitters"] = pymerkle_appends(
+            appender, _leaf_data(sqlite_engine, marks[1], marks[2]), SUBMITTERS
+        )
+        appender.close()
+
+    loader = Loader(stores, orgs)  # the appends above moved every log's end
+    print(f"\nGrowing the logs to {large:,} entries ...", flush=True)
+    print(f"  {loader.grow_to(large):.1f} s")
+    for store in stores:
+        store.figures["appends_per_s_16_submitters_large"] = rate_16(store, "large")
+        size = _size(store.engine)
+        store.figures.update(proofs(store.engine, size, proof_samples))
+        store.figures["size"] = size
+
+    pm_proofs: dict[str, float] = {}
+    prover = pymerkle_tree(work / "pymerkle.db")
+    if prover is not None:
+        size = _size(sqlite_engine)
+        print(f"\npymerkle: the SQLite log's {size:,} leaves, for its proofs ...", flush=True)
+        for start in range(0, size, 50_000):
+            prover.append_entries(_leaf_data(sqlite_engine, start, min(size, start + 50_000)))
+        with sqlite_engine.connect() as conn:
+            ours = root_from_nodes(node_reader(conn), size)
+        same = prover.get_root(size) == ours
+        print(f"  same root as Tizbek's tree: {same}")
+        if not same:
+            raise SystemExit("pymerkle and Tizbek disagree on the root of the same leaves")
+        pm_proofs = pymerkle_proofs(prover, size, min(proof_samples, 300))
+
+    return _report(stores, pm, pm_proofs, large)
+
+
+def _size(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT max(seq) + 1 FROM log_entries").scalar_one())
+
+
+def _leaf_data(engine: Engine, start: int, end: int) -> list[bytes]:
+    """The leaf data of entries ``start`` to ``end - 1``."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT data FROM log_entries WHERE seq >= ? AND seq < ? ORDER BY seq", (start, end)
+        ).all()
+    return [bytes(r[0]) for r in rows]
+
+
+def _report(
+    stores: Sequence[Store], pm: dict[str, float], pm_proofs: dict[str, float], large: int
+) -> int:
+    names = [s.name for s in stores]
+    print(
+        "\n" + " " * 44 + "".join(f"{n:>14}" for n in names) + (f"{'pymerkle':>14}" if pm else "")
+    )
+
+    def line(label: str, key: str, fmt: str, pm_value: float | None = None) -> None:
+        cells = "".join(f"{fmt.format(s.figures[key]):>14}" for s in stores)
+        extra = f"{fmt.format(pm_value):>14}" if pm_value is not None else ""
+        print(f"{label:<44}{cells}{extra}")
+
+    line(
+        "appends/s, 1 submitter",
+        "appends_per_s_1_submitter",
+        "{:,.0f}",
+        pm.get("appends_per_s_1_submitter"),
+    )
+    line(
+        f"appends/s, 16 submitters, {SMALL:,} entries",
+        "appends_per_s_16_submitters",
+        "{:,.0f}",
+        pm.get("appends_per_s_16_submitters"),
+    )
+    line(
+        f"appends/s, 16 submitters, {large:,} entries",
+        "appends_per_s_16_submitters_large",
+        "{:,.0f}",
+    )
+    line("inclusion proof p50 ms", "inclusion_p50_ms", "{:.3f}", pm_proofs.get("inclusion_p50_ms"))
+    line("inclusion proof p99 ms", "inclusion_p99_ms", "{:.3f}", pm_proofs.get("inclusion_p99_ms"))
+    line(
+        "consistency proof p50 ms",
+        "consistency_p50_ms",
+        "{:.3f}",
+        pm_proofs.get("consistency_p50_ms"),
+    )
+    line(
+        "consistency proof p99 ms",
+        "consistency_p99_ms",
+        "{:.3f}",
+        pm_proofs.get("consistency_p99_ms"),
+    )
+    if pm_proofs:
+        print(
+            f"pymerkle's first (cold) proof at {large:,} leaves: "
+            f"{pm_proofs['cold_proof_ms']:,.0f} ms"
+        )
+
+    headline: dict[str, float] = {}
+    ok = True
+    print("\nRatios and targets:")
+    for s in stores:
+        f, n = s.figures, s.name
+        drift = f["appends_per_s_16_submitters_large"] / f["appends_per_s_16_submitters"]
+        print(f"  {n}: {large:,}-entry rate / {SMALL:,}-entry rate = {drift:.2f} (target >= 0.85)")
+        checks = [
+            (f["appends_per_s_16_submitters"] >= 2000, "16 submitters >= 2,000 appends/s"),
+            (f["appends_per_s_16_submitters_large"] >= 2000, f"same at {large:,} entries"),
+            (drift >= 0.85, "large-log rate within 15 %"),
+            (max(f["inclusion_p99_ms"], f["consistency_p99_ms"]) <= 5.0, "proof p99 <= 5 ms"),
+        ]
+        for key in (
+            "appends_per_s_1_submitter",
+            "appends_per_s_16_submitters",
+            "appends_per_s_16_submitters_large",
+            "inclusion_p50_ms",
+            "inclusion_p99_ms",
+            "consistency_p50_ms",
+            "consistency_p99_ms",
+        ):
+            headline[f"{n}_{key}"] = round(f[key], 3)
+        headline[f"{n}_large_to_small_ratio"] = round(drift, 3)
+        if pm:
+            r1 = f["appends_per_s_1_submitter"] / pm["appends_per_s_1_submitter"]
+            r16 = f["appends_per_s_16_submitters"] / pm["appends_per_s_16_submitters"]
+            print(
+                f"  {n}: appends vs pymerkle: {r1:.1f}x (1 submitter), {r16:.1f}x (16 submitters)"
+            )
+            headline[f"{n}_ratio_to_pymerkle_appends_1"] = round(r1, 2)
+            headline[f"{n}_ratio_to_pymerkle_appends_16"] = round(r16, 2)
+            checks.append((r1 > 1 and r16 > 1, "appends ahead of pymerkle"))
+        if pm_proofs:
+            rp = pm_proofs["inclusion_p99_ms"] / f["inclusion_p99_ms"]
+            rc = pm_proofs["consistency_p99_ms"] / f["consistency_p99_ms"]
+            print(
+                f"  {n}: proof p99 vs pymerkle: {rp:.1f}x faster (inclusion), "
+                f"{rc:.1f}x (consistency)"
+            )
+            headline[f"{n}_ratio_pymerkle_to_tizbek_inclusion_p99"] = round(rp, 2)
+            headline[f"{n}_ratio_pymerkle_to_tizbek_consistency_p99"] = round(rc, 2)
+            checks.append((rp > 1 and rc > 1, "proofs ahead of pymerkle"))
+        for passed, what in checks:
+            ok &= passed
+            print(f"    [{'pass' if passed else 'MISS'}] {what}")
+    for key, value in pm.items():
+        headline[f"pymerkle_{key}"] = round(value, 3)
+    for key, value in pm_proofs.items():
+        headline[f"pymerkle_{key}"] = round(value, 3)
+    headline["log_entries_large"] = large
+    print(json.dumps(headline, sort_keys=True))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
