@@ -16,9 +16,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Protocol
 
+from ledger.custody.rules import Changes, Custody, Doc, DocKey, RuleError
 from ledger.entries import ZERO_HASH, Entry
 from ledger.errors import TizbekError, VerificationError
-from ledger.events import GENESIS_TYPE, subjects
+from ledger.events import GENESIS_TYPE, SUBJECT_FIELDS, Event, subjects
 from ledger.genesis import Genesis, read_genesis
 from ledger.keyring import (
     Binding,
@@ -58,8 +59,19 @@ class LogState(Protocol):
     def head(self, kind: str, ident: str) -> bytes | None:
         """Leaf hash of the latest entry about a lot or transfer."""
 
+    def doc(self, kind: str, ident: str) -> Doc | None:
+        """The custody document of an organisation, lot, transfer or revision."""
+
+    def event_at(self, seq: int) -> Event | None:
+        """The event of an earlier entry."""
+
     def record(
-        self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
+        self,
+        entry: Entry,
+        *,
+        genesis: Genesis | None,
+        change: RegistryChange | None,
+        custody: Changes | None = None,
     ) -> None:
         """Take a checked entry as the latest one."""
 
@@ -73,6 +85,8 @@ class MemoryState:
         self._bindings: dict[str, Binding] = {}
         self._nonces: set[tuple[str, str]] = set()
         self._heads: dict[tuple[str, str], bytes] = {}
+        self._docs: dict[DocKey, Doc] = {}
+        self._events: list[Event] = []
 
     def tip(self) -> Tip | None:
         """The latest entry, if any."""
@@ -94,6 +108,18 @@ class MemoryState:
         """Leaf hash of the latest entry about a lot or transfer."""
         return self._heads.get((kind, ident))
 
+    def doc(self, kind: str, ident: str) -> Doc | None:
+        """The custody document of an organisation, lot, transfer or revision."""
+        return self._docs.get((kind, ident))
+
+    def docs(self) -> dict[DocKey, Doc]:
+        """Every custody document."""
+        return dict(self._docs)
+
+    def event_at(self, seq: int) -> Event | None:
+        """The event of an earlier entry."""
+        return self._events[seq] if 0 <= seq < len(self._events) else None
+
     def bindings(self) -> list[Binding]:
         """Every binding, in the order made."""
         return list(self._bindings.values())
@@ -103,9 +129,21 @@ class MemoryState:
         return dict(self._heads)
 
     def record(
-        self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
+        self,
+        entry: Entry,
+        *,
+        genesis: Genesis | None,
+        change: RegistryChange | None,
+        custody: Changes | None = None,
     ) -> None:
         """Take a checked entry as the latest one."""
+        if len(self._events) == entry.seq:  # a complete replay: keep events for revisions
+            self._events.append(entry.event)
+        if custody is not None:
+            self._docs.update(custody.docs)
+            for kind, ident in custody.created:
+                if kind in SUBJECT_FIELDS:
+                    self._heads[(kind, ident)] = entry.hash
         if genesis is not None:
             self._genesis = genesis
             self._bindings.update((b.key_id, b) for b in authority_bindings(genesis))
@@ -163,7 +201,9 @@ class ChainVerifier:
         """Raise :class:`VerificationError` unless ``entry`` may follow those seen so far."""
         self._checked(entry)
 
-    def _checked(self, entry: Entry) -> tuple[Genesis | None, RegistryChange | None]:
+    def _checked(
+        self, entry: Entry
+    ) -> tuple[Genesis | None, RegistryChange | None, Changes | None]:
         seq, event = entry.seq, entry.event
         self._check_position(entry)
         new_genesis = None
@@ -196,7 +236,21 @@ class ChainVerifier:
         except TizbekError as exc:
             raise self._fail(seq, "registry", exc.message) from None
         self._check_subjects(entry)
-        return new_genesis, change
+        custody = None
+        if self.complete and seq > 0:
+            try:
+                custody = self._custody(genesis).apply(event, seq=seq, logged_at=entry.logged_at)
+            except RuleError as exc:
+                raise self._rule_failure(seq, exc) from None
+        return new_genesis, change, custody
+
+    def _custody(self, genesis: Genesis) -> Custody:
+        return Custody(self.state, authority_id=genesis.authority_id, rules=genesis.rules)
+
+    def _rule_failure(self, seq: int, exc: RuleError) -> VerificationError:
+        failure = self._fail(seq, "rule", f"{exc.rule}: {exc.message}")
+        failure.rule = exc.rule
+        return failure
 
     def _check_position(self, entry: Entry) -> None:
         seq, last = entry.seq, self.state.tip()
@@ -263,11 +317,31 @@ class ChainVerifier:
         change = registry_change(
             entry.event, entry.seq, authority_id=genesis.authority_id, lookup=lookup
         )
-        self.state.record(entry, genesis=genesis if entry.seq == 0 else None, change=change)
+        custody = None
+        if self.complete and entry.seq > 0:
+            try:
+                custody = self._custody(genesis).apply(
+                    entry.event, seq=entry.seq, logged_at=entry.logged_at
+                )
+            except RuleError as exc:
+                raise self._rule_failure(entry.seq, exc) from None
+        self.state.record(
+            entry, genesis=genesis if entry.seq == 0 else None, change=change, custody=custody
+        )
         self.count += 1
 
     def add(self, entry: Entry) -> None:
         """Check then record ``entry``."""
-        genesis, change = self._checked(entry)
-        self.state.record(entry, genesis=genesis, change=change)
+        genesis, change, custody = self._checked(entry)
+        self.state.record(entry, genesis=genesis, change=change, custody=custody)
+        self.count += 1
+
+    def skip(self, entry: Entry) -> None:
+        """Take an entry that broke a custody rule as the latest one, without its effects.
+
+        An audit goes on past such an entry to report every violation: the
+        entry keeps its place in the chain, its nonce and its ``after``
+        links, but changes no registry or lot.
+        """
+        self.state.record(entry, genesis=None, change=None, custody=None)
         self.count += 1

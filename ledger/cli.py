@@ -104,6 +104,10 @@ def _audit(url: str, from_seq: int) -> None:
 
     with _reporting(f"cannot audit {url}"), _engine(url) as engine:
         report = audit_database(engine, from_seq=from_seq)
+    for violation in report.violations:
+        click.echo(f"VIOLATION: {violation.message}")
+    if report.violations:
+        _fail(report.summary(), EXIT_FAILED)
     click.echo(report.summary())
 
 

@@ -1,8 +1,10 @@
 """A small, realistic custody story in an in-memory log, for the demo and for tests.
 
-An authority registers the keys of a collector in Almaty, a transporter and a
-licensed recycler; the collector registers a lot of small IT equipment and
-dispatches it; the transporter takes it over; the recycler weighs and accepts it.
+An authority registers a collector in Almaty, a transporter and a recycler in
+Karaganda, licenses the recycler and binds everyone's keys; the collector
+registers lots of small IT equipment and dispatches them; the transporter
+takes them over; the recycler weighs and accepts them, then dismantles them
+into output fractions.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.events import make_event, sign_event
+from ledger.events import make_event, sign_event, utc_now
 from ledger.genesis import make_genesis
 from ledger.keys import SigningKey
 from ledger.memlog import MemoryLog
@@ -48,6 +50,24 @@ class DemoLog:
         )
 
 
+def lot_fields(lot: str, **changes: Any) -> dict[str, Any]:
+    """The fields of a collector's ``lot.registered`` for a box of small IT equipment."""
+    fields: dict[str, Any] = {
+        "lot": lot,
+        "category": 6,
+        "waste_code": "20 01 35*",
+        "hazardous": True,
+        "hp_codes": ["HP14"],
+        "items": 40,
+        "weight_g": 182_500,
+        "weight_measured": True,
+        "source": "household",
+        "site": "Almaty, Bostandyq district",
+    }
+    fields.update(changes)
+    return fields
+
+
 def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
     """Build the demo story with ``lots`` lots travelling in one transfer."""
     authority = SigningKey.generate()
@@ -60,26 +80,42 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         authority_name="Demo environmental authority",
     )
     demo = DemoLog(MemoryLog(signer=signer, genesis=genesis), authority)
+    orgs = [
+        ("almaty-collect", "Almaty Collect LLP", ["collector"], "Almaty"),
+        ("steppe-haulage", "Steppe Haulage LLP", ["transporter"], "Karaganda Region"),
+        ("karaganda-recycling", "Karaganda Recycling JSC", ["recycler"], "Karaganda Region"),
+    ]
+    for n, (org, name, roles, region) in enumerate(orgs):
+        demo.submit(
+            "org.registered",
+            AUTHORITY_ID,
+            org=org,
+            name=name,
+            bin=f"2104400{n:05d}",
+            roles=roles,
+            country="KZ",
+            region=region,
+        )
+    year = int(utc_now()[:4])
+    demo.submit(
+        "license.granted",
+        AUTHORITY_ID,
+        org="karaganda-recycling",
+        license="KZ-REC-0042",
+        valid_from=f"{year - 1}-01-01",
+        valid_to=f"{year + 1}-12-31",
+        waste_codes=["20 01 35*", "20 01 36", "16 02 13*", "16 02 14"],
+        categories=[2, 5, 6],
+        operations=["R4", "R12", "R13", "D10"],
+        capacity_kg=5_000_000,
+    )
     demo.bind("almaty-collect", "collection point phone")
     demo.bind("steppe-haulage", "driver tablet")
     demo.bind("karaganda-recycling", "weighbridge PC")
     heads = {}
     for i in range(lots):
         lot = f"KZDEMO{i:04d}"
-        heads[lot] = demo.submit(
-            "lot.registered",
-            "almaty-collect",
-            lot=lot,
-            category=6,
-            waste_code="20 01 35*",
-            hazardous=True,
-            hp_codes=["HP14"],
-            items=40,
-            weight_g=182_500,
-            weight_measured=True,
-            source="household",
-            site="Almaty, Bostandyq district",
-        )
+        heads[lot] = demo.submit("lot.registered", "almaty-collect", **lot_fields(lot))
     dispatched = demo.submit(
         "transfer.dispatched",
         "almaty-collect",
@@ -97,7 +133,7 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         vehicle="KZ 123 ABC 02",
     )
     demo.log.checkpoint()
-    demo.submit(
+    received = demo.submit(
         "transfer.received",
         "karaganda-recycling",
         transfer="TR-DEMO-1",
@@ -107,5 +143,21 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
             for lot in heads
         ],
     )
+    for lot in heads:
+        demo.submit(
+            "lot.processed",
+            "karaganda-recycling",
+            lot=lot,
+            after=received,
+            operation="R4",
+            outputs=[
+                {"waste_code": "19 12 02", "material": "ferrous", "weight_g": 61_000},
+                {"waste_code": "19 12 03", "material": "non_ferrous", "weight_g": 24_500},
+                {"waste_code": "19 12 04", "material": "plastics", "weight_g": 52_300},
+                {"waste_code": "16 02 15*", "material": "circuit_boards", "weight_g": 18_200},
+                {"waste_code": "16 06 01*", "material": "batteries", "weight_g": 9_800},
+                {"waste_code": "19 12 11*", "material": "residues", "weight_g": 16_100},
+            ],
+        )
     demo.log.checkpoint()
     return demo

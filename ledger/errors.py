@@ -84,7 +84,8 @@ class VerificationError(TizbekError):
     ``check`` is one of: ``chain`` (prev link), ``leaf`` (leaf data or hash),
     ``signature``, ``proof``, ``checkpoint``, ``order`` (seq order, gaps,
     duplicates), ``format``, ``key``, ``reference`` (an ``after`` that points
-    at nothing earlier in the log).
+    at nothing earlier in the log), ``rule`` (a custody or registry rule,
+    named in ``rule``).
     """
 
     code = "verification_failed"
@@ -104,3 +105,5 @@ class VerificationError(TizbekError):
         self.check = check
         self.expected = expected
         self.actual = actual
+        #: For ``check == "rule"``: which custody or registry rule was broken.
+        self.rule: str | None = None

@@ -7,9 +7,11 @@ the log's key registry.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.custody.settings import Rules
 from ledger.errors import EventFormatError, KeyFormatError
 from ledger.events import GENESIS_TYPE, Event, Submission, make_event, sign_event
 from ledger.keys import PublicKey, SigningKey
@@ -25,6 +27,7 @@ class Genesis:
     authority_id: str
     authority_name: str
     authority_keys: tuple[PublicKey, ...]
+    rules: Rules = dataclasses.field(default_factory=Rules)
 
 
 def make_genesis(
@@ -36,6 +39,7 @@ def make_genesis(
     authority_name: str,
     more_authority_keys: tuple[PublicKey, ...] = (),
     at: str | None = None,
+    rules: Rules | None = None,
 ) -> Submission:
     """The genesis submission, signed by the authority."""
     if log_key.name != origin:
@@ -53,6 +57,7 @@ def make_genesis(
             "name": authority_name,
             "keys": [{"key_id": k.key_id, "public_key": k.base64} for k in keys],
         },
+        **({} if rules is None else {"rules": rules.to_json()}),
     )
     return sign_event(authority_key, event)
 
@@ -87,4 +92,5 @@ def read_genesis(event: Event) -> Genesis:
     log_key = VerifierKey.parse(log_key_text)
     if log_key.name != event["log"]:
         raise EventFormatError("the log key's name must be the log's origin")
-    return Genesis(event["log"], log_key, authority["id"], name, tuple(keys))
+    rules = Rules.from_json(event.get("rules"))
+    return Genesis(event["log"], log_key, authority["id"], name, tuple(keys), rules)

@@ -32,6 +32,8 @@ class Binding:
     label: str
     bound_seq: int
     revoked_seq: int | None = None
+    #: An admin key may bind and revoke its organisation's other keys.
+    admin: bool = False
 
 
 BindingLookup = Callable[[str], Binding | None]
@@ -49,7 +51,8 @@ class RegistryChange:
 def authority_bindings(genesis: Genesis) -> list[Binding]:
     """The bindings the genesis entry makes: each authority key to the authority."""
     return [
-        Binding(k.key_id, genesis.authority_id, k, "authority", 0) for k in genesis.authority_keys
+        Binding(k.key_id, genesis.authority_id, k, "authority", 0, None, True)
+        for k in genesis.authority_keys
     ]
 
 
@@ -72,12 +75,25 @@ def registry_change(
     etype = event["type"]
     if etype not in (KEY_BOUND, KEY_REVOKED):
         return None
-    if event["actor"] != authority_id:
-        raise UnknownKeyError(f"{etype} must be signed by the authority {authority_id}")
+    actor = event["actor"]
+    by_admin = False
+    if actor != authority_id:
+        signer = lookup(event["key"])
+        if signer is None or not signer.admin or signer.actor != actor:
+            raise UnknownKeyError(
+                f"{etype} must be signed by the authority {authority_id} "
+                f"or by an admin key of the organisation concerned"
+            )
+        by_admin = True
     if etype == KEY_BOUND:
         org = event.get("org")
         if not isinstance(org, str) or not ID_RE.match(org):
             raise EventFormatError("key.bound needs the org the key is bound to")
+        if by_admin and org != actor:
+            raise UnknownKeyError(f"an admin key of {actor} cannot bind keys for {org}")
+        admin = event.get("admin", False)
+        if not isinstance(admin, bool):
+            raise EventFormatError("key.bound admin must be true or false")
         raw = event.get("public_key")
         if not isinstance(raw, str):
             raise EventFormatError("key.bound needs public_key (base64 of 32 bytes)")
@@ -87,11 +103,15 @@ def registry_change(
         if lookup(key.key_id) is not None:
             raise EventFormatError(f"key {key.key_id} is already bound")
         label = event.get("label")
-        return RegistryChange(bound=Binding(key.key_id, org, key, str(label or ""), seq))
+        return RegistryChange(
+            bound=Binding(key.key_id, org, key, str(label or ""), seq, None, admin)
+        )
     key_id = event.get("key_id")
     binding = lookup(key_id) if isinstance(key_id, str) else None
     if binding is None:
         raise EventFormatError(f"key.revoked names an unknown key {key_id!r}")
     if binding.revoked_seq is not None:
         raise EventFormatError(f"key {key_id} is already revoked")
+    if by_admin and binding.actor != actor:
+        raise UnknownKeyError(f"an admin key of {actor} cannot revoke keys of {binding.actor}")
     return RegistryChange(revoked=binding.key_id)

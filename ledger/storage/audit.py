@@ -33,9 +33,16 @@ class AuditReport:
     checkpoints: int
     root: bytes
     checked_from: int
+    #: Every custody or registry rule the replay found broken, in log order.
+    violations: tuple[VerificationError, ...] = ()
 
     def summary(self) -> str:
         """A one-line human summary."""
+        if self.violations:
+            return (
+                f"FAILED: {len(self.violations)} rule violation(s) in {self.entries} entries; "
+                "the hashes, signatures, nodes and checkpoints verified"
+            )
         return (
             f"OK: {self.entries} entries (signatures checked from seq {self.checked_from}), "
             f"{self.nodes} stored Merkle nodes and {self.checkpoints} signed checkpoints "
@@ -46,9 +53,15 @@ class AuditReport:
 def audit_database(engine: Engine, *, from_seq: int = 0) -> AuditReport:
     """Audit the whole stored log; raise :class:`VerificationError` naming the first bad seq.
 
+    A broken custody or registry rule does not stop the audit: the entry is
+    reported in :attr:`AuditReport.violations` and the replay goes on without
+    its effects, so one audit lists every violation. Anything else wrong
+    (a hash, a signature, a link, a node, a checkpoint) stops it at once.
+
     With ``from_seq``, entries before it are replayed for their state and
     hashes, but their signatures are taken as checked by an earlier audit.
     """
+    violations: list[VerificationError] = []
     chain = ChainVerifier(complete=True)
     tree = CompactRange()
     computed: dict[Node, bytes] = {}
@@ -70,10 +83,16 @@ def audit_database(engine: Engine, *, from_seq: int = 0) -> AuditReport:
                 raise VerificationError(
                     "stored seq or leaf hash does not match the leaf data", seq=seq, check="leaf"
                 )
-            if seq < from_seq:
-                chain.apply(entry)  # checked by an earlier audit
-            else:
-                chain.add(entry)
+            try:
+                if seq < from_seq:
+                    chain.apply(entry)  # checked by an earlier audit
+                else:
+                    chain.add(entry)
+            except VerificationError as exc:
+                if exc.check != "rule":
+                    raise
+                violations.append(exc)
+                chain.skip(entry)
             for level, index, h in tree.append(entry.hash):
                 computed[(level, index)] = h
             if tree.size in sizes:
@@ -124,6 +143,7 @@ def audit_database(engine: Engine, *, from_seq: int = 0) -> AuditReport:
         checkpoints=len(notes),
         root=tree.root(),
         checked_from=from_seq,
+        violations=tuple(violations),
     )
 
 

@@ -138,7 +138,7 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         if entries:
             conn.execute(insert(ENTRIES), entries)
             conn.execute(insert(NODES), nodes)
-        write_projections(conn, state.bindings(), state.heads())
+        write_projections(conn, state.bindings(), state.heads(), state.docs())
         conn.execute(
             insert(CHECKPOINTS),
             [

@@ -14,7 +14,15 @@ from ledger.storage.tables import ENTRIES, metadata
 #: Rows fetched per round trip while replaying.
 BATCH = 1000
 #: Tables that only replaying the log fills; rebuild empties every one of them.
-PROJECTIONS = ("keys", "subject_heads", "organisations", "licences", "lots", "transfers")
+PROJECTIONS = (
+    "keys",
+    "subject_heads",
+    "subject_docs",
+    "organisations",
+    "licences",
+    "lots",
+    "transfers",
+)
 
 
 def rebuild_projections(engine: Engine) -> int:
@@ -31,5 +39,5 @@ def rebuild_projections(engine: Engine) -> int:
             chain.add(Entry.parse(bytes(data)))
         for name in PROJECTIONS:
             conn.execute(delete(metadata.tables[name]))
-        write_projections(conn, state.bindings(), state.heads())
+        write_projections(conn, state.bindings(), state.heads(), state.docs())
     return chain.count

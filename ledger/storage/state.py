@@ -13,72 +13,56 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, select
 
 from ledger.chain import Tip
+from ledger.custody.rules import Changes, Doc, DocKey, references
 from ledger.entries import Entry
-from ledger.events import Submission, subjects
+from ledger.events import SUBJECT_FIELDS, Event, Submission, subjects
 from ledger.genesis import Genesis, read_genesis
 from ledger.keyring import Binding, RegistryChange, authority_bindings
 from ledger.keys import PublicKey
 from ledger.storage.hotpath import Driver, Query
-from ledger.storage.tables import ENTRIES, HEADS, KEYS
+from ledger.storage.projections import write_bindings, write_docs, write_heads
+from ledger.storage.tables import ENTRIES, HEADS
 
 #: Rows per ``IN (...)`` lookup, well under every driver's parameter limit.
 _CHUNK = 400
-
-
-def _binding_row(b: Binding) -> dict[str, object]:
-    return {
-        "key_id": b.key_id,
-        "org": b.actor,
-        "public_key": b.public_key.base64,
-        "label": b.label,
-        "bound_seq": b.bound_seq,
-        "revoked_seq": b.revoked_seq,
-    }
 
 
 _TIP = "SELECT seq, leaf_hash, logged_at FROM log_entries ORDER BY seq DESC LIMIT 1"
 _NONCES_ANY = "SELECT signer_key, nonce FROM log_entries WHERE nonce = ANY(?)"
 _HEADS_ANY = "SELECT subject, head_hash FROM subject_heads WHERE kind = ? AND subject = ANY(?)"
 _KEYS_ANY = (
-    "SELECT key_id, org, public_key, label, bound_seq, revoked_seq FROM keys WHERE key_id = ANY(?)"
+    "SELECT key_id, org, public_key, label, bound_seq, revoked_seq, admin FROM keys "
+    "WHERE key_id = ANY(?)"
 )
+_DOCS_ANY = "SELECT subject, doc FROM subject_docs WHERE kind = ? AND subject = ANY(?)"
 
 
 def _binding_of(row: Sequence[Any]) -> Binding:
     """A binding from a row of the ``keys`` table."""
-    key_id, org, public_key, label, bound_seq, revoked_seq = row
-    return Binding(key_id, org, PublicKey.from_base64(public_key), label, bound_seq, revoked_seq)
+    key_id, org, public_key, label, bound_seq, revoked_seq, admin = row
+    return Binding(
+        key_id, org, PublicKey.from_base64(public_key), label, bound_seq, revoked_seq, bool(admin)
+    )
 
 
 def write_projections(
-    conn: Connection, bindings: Iterable[Binding], heads: dict[tuple[str, str], bytes]
+    conn: Connection,
+    bindings: Iterable[Binding],
+    heads: dict[tuple[str, str], bytes],
+    docs: dict[DocKey, Doc] | None = None,
 ) -> None:
-    """Store key bindings and subject heads (after an import or a rebuild)."""
-    rows = [_binding_row(b) for b in bindings]
-    if rows:
-        conn.execute(insert(KEYS), rows)
-    if heads:
-        conn.execute(
-            insert(HEADS),
-            [{"kind": k, "subject": s, "head_hash": h} for (k, s), h in heads.items()],
-        )
-
-
-# Built once so that their compiled form is cached; the IN lists expand per call.
-_KEYS_IN = select(KEYS).where(KEYS.c.key_id.in_(bindparam("ids", expanding=True)))
-_NONCES_IN = select(ENTRIES.c.signer_key, ENTRIES.c.nonce).where(
-    ENTRIES.c.nonce.in_(bindparam("nonces", expanding=True))
-)
-_HEADS_IN = select(HEADS.c.kind, HEADS.c.subject, HEADS.c.head_hash).where(
-    HEADS.c.kind.in_(bindparam("kinds", expanding=True)),
-    HEADS.c.subject.in_(bindparam("subjects", expanding=True)),
-)
+    """Store every projection a replay produced (after an import or a rebuild)."""
+    driver = Driver(conn)
+    write_bindings(driver, bindings)
+    write_heads(driver, heads)
+    write_docs(driver, docs or {}, lambda kind, ident: heads.get((kind, ident)))
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:
@@ -101,6 +85,9 @@ class SqlState:
         self._new_bindings: dict[str, Binding] = {}
         self._revoked: dict[str, int] = {}
         self._new_heads: dict[tuple[str, str], bytes] = {}
+        self._docs: dict[DocKey, Doc | None] = {}
+        self._new_docs: dict[DocKey, Doc] = {}
+        self._events: dict[int, Event] = {}
 
     def prefetch(self, submissions: Iterable[Submission], *, first: Sequence[str] = ()) -> None:
         """Read at once what checking these submissions will ask of the database.
@@ -111,11 +98,14 @@ class SqlState:
         keys: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         subs: set[tuple[str, str]] = set()
+        refs: set[DocKey] = set()
         for submission in submissions:
             event = submission.event
             keys.add(event["key"])
             pairs.add((event["key"], event["nonce"]))
             subs.update((kind, ident) for kind, ident, _after in subjects(event))
+            refs |= references(event)
+        refs -= self._docs.keys()
         keys -= self._bindings.keys()
         pairs -= self._nonces.keys()
         subs -= self._heads.keys()
@@ -134,6 +124,11 @@ class SqlState:
             for chunk in _chunks(sorted({i for k, i in subs if k == kind})):
                 queries.append(self.driver.any_of(_HEADS_ANY, chunk, [kind]))
                 handlers.append(functools.partial(self._take_heads, kind))
+        for kind in sorted({k for k, _ in refs}):
+            for chunk in _chunks(sorted({i for k, i in refs if k == kind})):
+                queries.append(self.driver.any_of(_DOCS_ANY, chunk, [kind]))
+                handlers.append(functools.partial(self._take_docs, kind))
+        self._docs.update(dict.fromkeys(refs))
         self._bindings.update(dict.fromkeys(keys))
         self._nonces.update(dict.fromkeys(pairs, False))
         self._heads.update(dict.fromkeys(subs))
@@ -156,6 +151,27 @@ class SqlState:
     def _take_heads(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         for ident, head in rows:
             self._heads[(kind, ident)] = bytes(head)
+
+    def _take_docs(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
+        for ident, text in rows:
+            self._docs[(kind, ident)] = json.loads(text)
+
+    def doc(self, kind: str, ident: str) -> Doc | None:
+        """The custody document of an organisation, lot, transfer or revision."""
+        key = (kind, ident)
+        if key not in self._docs:
+            self._take_docs(kind, self.driver.rows_in(_DOCS_ANY, [ident], [kind]))
+            self._docs.setdefault(key, None)
+        return self._docs[key]
+
+    def event_at(self, seq: int) -> Event | None:
+        """The event of an earlier entry."""
+        if seq not in self._events:
+            rows = self.driver.rows("SELECT data FROM log_entries WHERE seq = ?", [seq])
+            if not rows:
+                return None
+            self._events[seq] = Entry.parse(bytes(rows[0][0])).event
+        return self._events[seq]
 
     def forget(self, key_ids: Iterable[str]) -> None:
         """Drop what is known of these bindings; they are read again when asked for."""
@@ -230,9 +246,21 @@ class SqlState:
         return self._heads[sub]
 
     def record(
-        self, entry: Entry, *, genesis: Genesis | None, change: RegistryChange | None
+        self,
+        entry: Entry,
+        *,
+        genesis: Genesis | None,
+        change: RegistryChange | None,
+        custody: Changes | None = None,
     ) -> None:
         """Take a checked entry as the latest one; :meth:`flush` stores what it changed."""
+        self._events[entry.seq] = entry.event
+        if custody is not None:
+            self._docs.update(custody.docs)
+            self._new_docs.update(custody.docs)
+            for key in custody.created:
+                if key[0] in SUBJECT_FIELDS:
+                    self._heads[key] = self._new_heads[key] = entry.hash
         if genesis is not None:
             self._genesis = genesis
             for b in authority_bindings(genesis):
@@ -258,31 +286,14 @@ class SqlState:
 
     def flush(self) -> None:
         """Write the projections that the recorded entries changed."""
-        self.driver.insert(
-            "keys",
-            [
-                ("key_id", "text"),
-                ("org", "text"),
-                ("public_key", "text"),
-                ("label", "text"),
-                ("bound_seq", "bigint"),
-                ("revoked_seq", "bigint"),
-            ],
-            [
-                (b.key_id, b.actor, b.public_key.base64, b.label, b.bound_seq, b.revoked_seq)
-                for b in self._new_bindings.values()
-            ],
-        )
+        write_bindings(self.driver, self._new_bindings.values())
         self.driver.many(
             "UPDATE keys SET revoked_seq = ? WHERE key_id = ?",
             [(seq, key_id) for key_id, seq in self._revoked.items()],
         )
-        self.driver.insert(
-            "subject_heads",
-            [("kind", "text"), ("subject", "text"), ("head_hash", "bytea")],
-            [(k, s, h) for (k, s), h in self._new_heads.items()],
-            "ON CONFLICT (kind, subject) DO UPDATE SET head_hash = excluded.head_hash",
-        )
+        write_heads(self.driver, self._new_heads)
+        write_docs(self.driver, self._new_docs, self.head)
         self._new_bindings.clear()
         self._revoked.clear()
         self._new_heads.clear()
+        self._new_docs.clear()

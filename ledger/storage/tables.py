@@ -7,7 +7,18 @@ stored as 32 raw bytes; leaf data as the exact canonical bytes.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, SmallInteger, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 #: Constraint names that Alembic can rely on, on SQLite and PostgreSQL alike.
@@ -94,6 +105,23 @@ class BoundKey(SQLModel, table=True):
     label: str
     bound_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     revoked_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+    admin: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class SubjectDoc(SQLModel, table=True):
+    """The custody document of an organisation, lot, transfer or revision, as JSON.
+
+    The rules read these when they check an event; the typed projection tables
+    are written from them.
+    """
+
+    __tablename__ = "subject_docs"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    subject: str = Field(primary_key=True, max_length=64)
+    doc: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Licence(SQLModel, table=True):
@@ -159,3 +187,4 @@ NODES = _table(TreeNode)
 CHECKPOINTS = _table(StoredCheckpoint)
 KEYS = _table(BoundKey)
 HEADS = _table(SubjectHead)
+DOCS = _table(SubjectDoc)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import AUTHORITY_ID, DemoLog
+from ledger.demo import AUTHORITY_ID, DemoLog, lot_fields
 from ledger.errors import EventFormatError, VerificationError
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
@@ -16,7 +16,7 @@ def _collector_registers(demo: DemoLog, lot: str) -> Submission:
     """The demo collector's signed registration of ``lot``."""
     key = demo.keys["almaty-collect"]
     event = make_event(
-        "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, lot=lot
+        "lot.registered", log=demo.log.origin, actor="almaty-collect", key=key, **lot_fields(lot)
     )
     return sign_event(key, event)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ledger.demo import lot_fields
 from ledger.events import make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.engine import make_engine
@@ -20,7 +21,11 @@ def main() -> None:
     with Path(done).open("a", encoding="utf-8") as acknowledged:
         for i in range(int(count)):
             event = make_event(
-                "lot.registered", log=log.signer.name, actor=org, key=key, lot=f"{prefix}-{i}"
+                "lot.registered",
+                log=log.signer.name,
+                actor=org,
+                key=key,
+                **lot_fields(f"{prefix}-{i}"),
             )
             entry, _ = log.append(sign_event(key, event))
             acknowledged.write(f"{entry.seq} {entry.hash.hex()}\n")

@@ -16,7 +16,7 @@ APPENDS = 200
 def test_eight_processes_append_two_hundred_each(tmp_path: Path, database_url: str) -> None:
     orgs = [f"org{n}" for n in range(PROCESSES)]
     engine, _ = log_with_workers(tmp_path, database_url, orgs)
-    base = 1 + PROCESSES
+    base = 1 + 2 * PROCESSES  # genesis, then each org registered and its key bound
     children = [
         start_appender(tmp_path, database_url, org, APPENDS, tmp_path / f"ack-{org}", org)
         for org in orgs

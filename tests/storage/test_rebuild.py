@@ -17,11 +17,16 @@ from tests.tizbek_cli import run_tizbek
 def _projections(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     with engine.connect() as conn:
         return {
-            "keys": [tuple(r) for r in conn.execute(text("SELECT * FROM keys ORDER BY key_id"))],
-            "heads": [
-                tuple(r)
-                for r in conn.execute(text("SELECT * FROM subject_heads ORDER BY kind, subject"))
-            ],
+            name: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
+            for name, table, order in [
+                ("keys", "keys", "key_id"),
+                ("heads", "subject_heads", "kind, subject"),
+                ("docs", "subject_docs", "kind, subject"),
+                ("orgs", "organisations", "id"),
+                ("licences", "licences", "org, number"),
+                ("lots", "lots", "lot"),
+                ("transfers", "transfers", "transfer"),
+            ]
         }
 
 
@@ -36,6 +41,7 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
     )
     log = SqlLog(engine, demo.log.signer)
     demo_key = demo.keys["almaty-collect"]
+    from ledger.demo import lot_fields
     from ledger.events import make_event, sign_event
 
     log.append(
@@ -46,18 +52,22 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
                 log=log.signer.name,
                 actor="almaty-collect",
                 key=demo_key,
-                lot="L-NEW",
+                **lot_fields("L-NEW"),
             ),
         )
     )
     live = _projections(engine)
     assert len(live["keys"]) == 4
     assert len(live["heads"]) == 3
+    assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (6, 3, 1)
+    assert [row[3] for row in live["lots"]] == ["processed", "held"]
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM subject_heads"))
         conn.execute(text("UPDATE keys SET label = 'tampered'"))
+        conn.execute(text("UPDATE lots SET holder = 'someone-else'"))
+        conn.execute(text("DELETE FROM subject_docs WHERE kind = 'org'"))
     run = run_tizbek("rebuild", cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
     assert run.returncode == 0, run.stderr
-    assert "from 9 entries" in run.stdout
+    assert "from 14 entries" in run.stdout
     assert _projections(engine) == live
     engine.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ledger.demo import lot_fields
 from ledger.errors import EventFormatError, SignatureError, StorageError, VerificationError
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
@@ -52,6 +53,24 @@ def _bound(authority: SigningKey, key: SigningKey, org: str) -> Submission:
     )
 
 
+def _registered(authority: SigningKey, org: str) -> Submission:
+    return _signed(
+        authority,
+        "kz-auth",
+        "org.registered",
+        org=org,
+        name=f"{org} LLP",
+        bin="210440000001",
+        roles=["collector"],
+        country="KZ",
+        region="Almaty",
+    )
+
+
+def _lot(key: SigningKey, org: str, lot: str, **changes: Any) -> Submission:
+    return _signed(key, org, "lot.registered", **lot_fields(lot, **changes))
+
+
 def _count(sql: SqlLog, table: Any) -> int:
     with sql.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
@@ -60,9 +79,9 @@ def _count(sql: SqlLog, table: Any) -> int:
 def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = SigningKey.generate()
-    stored = _signed(authority, "kz-auth", "lot.registered", lot="EARLIER")
+    stored = _registered(authority, "almaty-collect")
     sql.append(stored)
-    registered = _signed(collector, "almaty-collect", "lot.registered", lot="L1")
+    registered = _lot(collector, "almaty-collect", "L1")
     reused = sign_event(
         collector,
         make_event(
@@ -71,15 +90,16 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
             actor="almaty-collect",
             key=collector,
             nonce=registered.event["nonce"],
-            lot="L2",
+            **lot_fields("L2"),
         ),
     )
-    stranger = _signed(SigningKey.generate(), "almaty-collect", "lot.registered", lot="L3")
+    stranger = _lot(SigningKey.generate(), "almaty-collect", "L3")
+    too_light = _lot(collector, "almaty-collect", "L4", weight_g=0)
     batch = [_bound(authority, collector, "almaty-collect"), registered, registered, reused]
-    batch += [stored, stranger]
+    batch += [stored, stranger, too_light]
     results = sql.append_batch(batch)
 
-    bound, first, again, refused, resent, unknown = results
+    bound, first, again, refused, resent, unknown, broken = results
     assert isinstance(bound, Appended)
     assert bound.entry.seq == 2
     assert bound.new
@@ -95,13 +115,16 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     assert not resent.new
     assert isinstance(unknown, VerificationError)
     assert unknown.check == "key"
+    assert isinstance(broken, VerificationError)
+    assert broken.check == "rule"
+    assert "weight_g" in broken.message
 
     # A later entry of the same batch may name an earlier one as its ``after``.
     noted = _signed(
-        collector, "almaty-collect", "lot.noted", lot="L1", after=first.entry.hash.hex()
+        collector, "almaty-collect", "lot.lost", lot="L1", after=first.entry.hash.hex(), reason="x"
     )
     noted_again = _signed(
-        collector, "almaty-collect", "lot.noted", lot="L1", after=first.entry.hash.hex()
+        collector, "almaty-collect", "lot.lost", lot="L1", after=first.entry.hash.hex(), reason="y"
     )
     second = sql.append_batch([noted, noted_again])
     assert isinstance(second[0], Appended)
@@ -117,9 +140,7 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
 
 def test_a_batch_of_refusals_writes_nothing(log: tuple[SqlLog, SigningKey]) -> None:
     sql, _ = log
-    results = sql.append_batch(
-        [_signed(SigningKey.generate(), "nobody", "lot.registered", lot="L1")]
-    )
+    results = sql.append_batch([_lot(SigningKey.generate(), "nobody", "L1")])
     assert isinstance(results[0], VerificationError)
     assert (_count(sql, ENTRIES), _count(sql, CHECKPOINTS)) == (1, 1)
     assert sql.append_batch([]) == []
@@ -130,15 +151,14 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
     threads, each = 16, 25
     keys = [SigningKey.generate() for _ in range(threads)]
     for i, key in enumerate(keys):
+        sql.append(_registered(authority, f"org-{i}"))
         sql.append(_bound(authority, key, f"org-{i}"))
     answers: list[list[int]] = [[] for _ in range(threads)]
     with GroupCommitter(sql, max_batch=64) as committer:
 
         def submitter(i: int) -> None:
             for n in range(each):
-                entry, new = committer.submit(
-                    _signed(keys[i], f"org-{i}", "lot.registered", lot=f"L{i}-{n}")
-                )
+                entry, new = committer.submit(_lot(keys[i], f"org-{i}", f"L{i}-{n}"))
                 assert new
                 answers[i].append(entry.seq)
 
@@ -147,17 +167,17 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
             w.start()
         for w in workers:
             w.join()
-        refused = committer.submit_future(_signed(keys[0], "org-1", "lot.registered", lot="X"))
+        refused = committer.submit_future(_lot(keys[0], "org-1", "X"))
         with pytest.raises(VerificationError):
             refused.result()
     seqs = sorted(s for a in answers for s in a)
-    assert seqs == list(range(threads + 1, threads + 1 + threads * each))
+    assert seqs == list(range(2 * threads + 1, 2 * threads + 1 + threads * each))
     assert all(a == sorted(a) for a in answers)  # each submitter's entries in its own order
     report = audit_database(sql.engine)
-    assert report.entries == 1 + threads + threads * each
+    assert report.entries == 1 + 2 * threads + threads * each
     assert report.checkpoints <= report.entries
     with pytest.raises(StorageError):
-        committer.submit(_signed(keys[0], "org-0", "lot.registered", lot="late"))
+        committer.submit(_lot(keys[0], "org-0", "late"))
 
 
 def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> None:
@@ -165,23 +185,23 @@ def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> 
     sql, authority = log
     other = SqlLog(sql.engine, sql.signer)
     collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
     sql.append(_bound(authority, collector, "almaty-collect"))
     for n in range(6):
         writer = (sql, other)[n % 2]
-        entry, _ = writer.append(
-            _signed(collector, "almaty-collect", "lot.registered", lot=f"L{n}")
-        )
-        assert entry.seq == n + 2
+        entry, _ = writer.append(_lot(collector, "almaty-collect", f"L{n}"))
+        assert entry.seq == n + 3
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (8, 8)
+    assert (report.entries, report.checkpoints) == (9, 9)
+    other.close()
 
 
 def test_a_presigned_check_binds_the_key_it_was_made_with() -> None:
     key, stranger = SigningKey.generate(), SigningKey.generate()
-    sub = _signed(key, "almaty-collect", "lot.registered", lot="L1").checked(key.public)
+    sub = _lot(key, "almaty-collect", "L1").checked(key.public)
     sub.verify(key.public)
     with pytest.raises(SignatureError):
         sub.verify(stranger.public)
-    forged = Submission(sub.event, _signed(stranger, "x", "lot.registered", lot="L1").sig)
+    forged = Submission(sub.event, _lot(stranger, "x", "L1").sig)
     with pytest.raises(SignatureError):
         forged.checked(key.public)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from ledger.demo import lot_fields
 from ledger.errors import EventFormatError, KeyFormatError, VerificationError
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
@@ -39,8 +40,31 @@ def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submissio
     return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
 
 
+def _registered(authority: SigningKey, org: str) -> Submission:
+    return _signed(
+        authority,
+        "kz-auth",
+        "org.registered",
+        org=org,
+        name=f"{org} LLP",
+        bin="210440000001",
+        roles=["collector"],
+        country="KZ",
+        region="Almaty",
+    )
+
+
+def _lot(key: SigningKey, org: str, lot: str) -> Submission:
+    return _signed(key, org, "lot.registered", **lot_fields(lot))
+
+
+def _lost(key: SigningKey, org: str, lot: str, after: bytes) -> Submission:
+    return _signed(key, org, "lot.lost", lot=lot, after=after.hex(), reason="fell off a truck")
+
+
 def _bind(log: SqlLog, authority: SigningKey, org: str) -> SigningKey:
     key = SigningKey.generate()
+    log.append(_registered(authority, org))
     log.append(
         _signed(
             authority,
@@ -58,25 +82,23 @@ def _bind(log: SqlLog, authority: SigningKey, org: str) -> SigningKey:
 def test_appends_verify_and_serve_proofs(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    entry, new = sql.append(_signed(collector, "almaty-collect", "lot.registered", lot="L1"))
+    entry, new = sql.append(_lot(collector, "almaty-collect", "L1"))
     assert new
-    assert entry.seq == 2
-    second, _ = sql.append(
-        _signed(collector, "almaty-collect", "lot.noted", lot="L1", after=entry.hash.hex())
-    )
+    assert entry.seq == 3
+    second, _ = sql.append(_lost(collector, "almaty-collect", "L1", entry.hash))
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (4, 4)
+    assert (report.entries, report.checkpoints) == (5, 5)
     with sql.engine.connect() as conn:
-        proof = inclusion_proof_from_nodes(node_reader(conn), index=2, size=4)
-    verify_inclusion(index=2, size=4, leaf=entry.hash, proof=proof, root=report.root)
-    assert sql.checkpoint().startswith(f"{ORIGIN}\n4\n")
+        proof = inclusion_proof_from_nodes(node_reader(conn), index=3, size=5)
+    verify_inclusion(index=3, size=5, leaf=entry.hash, proof=proof, root=report.root)
+    assert sql.checkpoint().startswith(f"{ORIGIN}\n5\n")
     assert second.prev == entry.hash
 
 
 def test_resend_is_idempotent_and_nonce_reuse_refused(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    sub = _signed(collector, "almaty-collect", "lot.registered", lot="L1")
+    sub = _lot(collector, "almaty-collect", "L1")
     first, new = sql.append(sub)
     again, new_again = sql.append(Submission.from_json(sub.to_json()))
     assert (new, new_again) == (True, False)
@@ -84,26 +106,26 @@ def test_resend_is_idempotent_and_nonce_reuse_refused(log: tuple[SqlLog, Signing
     other = sign_event(collector, dict(sub.event, lot="L2"))
     with pytest.raises(EventFormatError, match="nonce"):
         sql.append(other)
-    assert audit_database(sql.engine).entries == 3
+    assert audit_database(sql.engine).entries == 4
 
 
 @pytest.mark.parametrize("case", ["unbound-key", "stale-after", "bad-signature"])
 def test_refusals_write_nothing(log: tuple[SqlLog, SigningKey], case: str) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    first, _ = sql.append(_signed(collector, "almaty-collect", "lot.registered", lot="L1"))
-    sql.append(_signed(collector, "almaty-collect", "lot.noted", lot="L1", after=first.hash.hex()))
+    first, _ = sql.append(_lot(collector, "almaty-collect", "L1"))
+    sql.append(_lost(collector, "almaty-collect", "L1", first.hash))
     if case == "unbound-key":
-        sub = _signed(SigningKey.generate(), "almaty-collect", "lot.registered", lot="L2")
+        sub = _lot(SigningKey.generate(), "almaty-collect", "L2")
     elif case == "stale-after":
-        sub = _signed(collector, "almaty-collect", "lot.noted", lot="L1", after=first.hash.hex())
+        sub = _lost(collector, "almaty-collect", "L1", first.hash)
     else:
-        sub = _signed(collector, "almaty-collect", "lot.registered", lot="L2")
+        sub = _lot(collector, "almaty-collect", "L2")
         sub = Submission(dict(sub.event, lot="L3"), sub.sig)
     with pytest.raises(VerificationError):
         sql.append(sub)
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (4, 4)
+    assert (report.entries, report.checkpoints) == (5, 5)
 
 
 def test_a_second_log_key_cannot_append(log: tuple[SqlLog, SigningKey]) -> None:

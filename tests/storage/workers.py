@@ -27,6 +27,19 @@ def log_with_workers(tmp_path: Path, url: str, orgs: list[str]) -> tuple[Engine,
     for org in orgs:
         key = SigningKey.generate()
         key.save(tmp_path / f"{org}.key")
+        registered = make_event(
+            "org.registered",
+            log=log.signer.name,
+            actor="auth",
+            key=authority,
+            org=org,
+            name=f"Worker {org}",
+            bin="210440000001",
+            roles=["collector"],
+            country="KZ",
+            region="Almaty",
+        )
+        log.append(sign_event(authority, registered))
         bound = make_event(
             "key.bound",
             log=log.signer.name,
