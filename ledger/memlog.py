@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ledger.bundle import make_bundle
-from ledger.chain import ChainVerifier
+from ledger.chain import ChainVerifier, MemoryState
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entries import ZERO_HASH, Entry
 from ledger.errors import EventFormatError
@@ -41,7 +41,8 @@ class MemoryLog:
         self.entries: list[Entry] = []
         self._nodes: dict[Node, bytes] = {}
         self._range = CompactRange()
-        self._chain = ChainVerifier(complete=True, log_key=signer.verifier)
+        self.state = MemoryState()
+        self._chain = ChainVerifier(complete=True, log_key=signer.verifier, state=self.state)
         self._by_nonce: dict[tuple[str, str], int] = {}
         self.checkpoints: list[tuple[Checkpoint, str]] = []
         self.append(genesis)
