@@ -1004,6 +1004,8 @@ class Custody:
             )
         _text(event, "reason")
         lot["state"] = "lost"
+        if lot["transfer"] is not None:  # lost on the way: the receipt will not list it
+            lot["lost_in"], lot["transfer"] = lot["transfer"], None
         self._put("lot", lot["id"], lot)
 
     def _inspection(self, event: Event) -> None:
