@@ -24,12 +24,12 @@ class Rules:
 
     #: A receipt whose measured weight differs from the declared one by more
     #: than this percentage of the declared weight opens a discrepancy.
-    discrepancy_percent: float = 10.0
+    discrepancy_percent: int = 10
     #: Days after the receipt by which an open discrepancy must be resolved.
     discrepancy_days: int = 15
     #: How much the outputs of a treatment may exceed its input, in percent
     #: (moisture, scale tolerance).
-    output_tolerance_percent: float = 2.0
+    output_tolerance_percent: int = 2
     #: How far a signer's ``at`` may be ahead of the log's clock, in seconds.
     max_future_seconds: int = 300
     #: How far a signer's ``at`` may be behind the log's clock (an offline
@@ -52,6 +52,6 @@ class Rules:
         if unknown:
             raise EventFormatError(f"genesis rules has unknown settings {sorted(unknown)}")
         for name, setting in value.items():
-            if not isinstance(setting, int | float) or isinstance(setting, bool) or setting < 0:
-                raise EventFormatError(f"genesis rules {name} must be a non-negative number")
+            if not isinstance(setting, int) or isinstance(setting, bool) or setting < 0:
+                raise EventFormatError(f"genesis rules {name} must be a non-negative integer")
         return cls(**dict(value))

@@ -543,7 +543,7 @@ def test_processing_and_its_refusals(world: World) -> None:
         operation="R4",
         outputs=heavy,
     )
-    assert "more than its 181900 g plus 2.0 % tolerance" in error.message
+    assert "more than its 181900 g plus 2 % tolerance" in error.message
     world.refused(
         "rec-a",
         "lot.processed",
