@@ -206,7 +206,7 @@ class Custody:
     @staticmethod
     def known_type(etype: str) -> bool:
         """Whether the rules know an event type."""
-        return etype in _TYPES
+        return etype in EVENT_TYPES
 
     def apply(self, event: Event, *, seq: int, logged_at: str) -> Changes:
         """Check ``event`` (entry ``seq``, logged at ``logged_at``); return what it changes."""
@@ -1165,7 +1165,7 @@ def _scale(origins: Mapping[str, int], part: int, whole: int) -> dict[str, int]:
     return {k: v * part // whole for k, v in origins.items()}
 
 
-_TYPES = (
+EVENT_TYPES = (
     REGISTRY_TYPES
     | KEY_TYPES
     | {
