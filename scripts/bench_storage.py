@@ -371,7 +371,7 @@ def proofs(engine: Engine, size: int, samples: int) -> dict[str, float]:
 def pymerkle_tree(path: Path) -> Any:
     """pymerkle's SQLite-backed tree, or None when pymerkle 7 is not installed."""
     try:
-        import pymerkle  # type: ignore[import-untyped]
+        import pymerkle
     except ImportError:
         return None
     return pymerkle.SqliteTree(str(path))
