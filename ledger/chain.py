@@ -183,6 +183,7 @@ class ChainVerifier:
         self.log_key = log_key
         self.state: LogState = MemoryState() if state is None else state
         self.count = 0
+        self._rules: Custody | None = None
 
     @property
     def genesis(self) -> Genesis | None:
@@ -245,7 +246,11 @@ class ChainVerifier:
         return new_genesis, change, custody
 
     def _custody(self, genesis: Genesis) -> Custody:
-        return Custody(self.state, authority_id=genesis.authority_id, rules=genesis.rules)
+        if self._rules is None:
+            self._rules = Custody(
+                self.state, authority_id=genesis.authority_id, rules=genesis.rules
+            )
+        return self._rules
 
     def _rule_failure(self, seq: int, exc: RuleError) -> VerificationError:
         failure = self._fail(seq, "rule", f"{exc.rule}: {exc.message}")

@@ -248,8 +248,13 @@ class Custody:
         self._put(kind, ident, doc)
         self._changes.created.append((kind, ident))
 
-    def _org(self, ident: str, *, what: str = "organisation") -> Doc:
-        doc = self._get("org", ident)
+    def _read(self, kind: str, ident: str) -> Doc | None:
+        """A document to look at, not to change (no copy is made)."""
+        changed = self._changes.docs.get((kind, ident))
+        return changed if changed is not None else self.view.doc(kind, ident)
+
+    def _org(self, ident: str, *, what: str = "organisation", change: bool = False) -> Doc:
+        doc = self._get("org", ident) if change else self._read("org", ident)
         if doc is None:
             raise RuleError(
                 f"{what} {ident} is not registered", rule="registered-org", subject=ident
@@ -414,7 +419,7 @@ class Custody:
     def _org_updated(self, event: Event) -> None:
         ident = _ident(event, "org")
         assert ident is not None
-        org = self._org(ident)
+        org = self._org(ident, change=True)
         changed = False
         for name in ("name", "region"):
             if name in event:
@@ -438,7 +443,7 @@ class Custody:
     def _org_deregistered(self, event: Event) -> None:
         ident = _ident(event, "org")
         assert ident is not None
-        org = self._org(ident)
+        org = self._org(ident, change=True)
         _text(event, "reason")
         org["status"] = "deregistered"
         org["deregistered_seq"] = org["updated_seq"] = self._seq
@@ -449,7 +454,7 @@ class Custody:
         number = _ident(event, "license")
         assert ident is not None
         assert number is not None
-        org = self._org(ident)
+        org = self._org(ident, change=True)
         if number in org["licences"]:
             raise RuleError(
                 f"licence {number} of {ident} was already granted", rule="unique-id", subject=number
@@ -484,7 +489,7 @@ class Custody:
         number = _ident(event, "license")
         assert ident is not None
         assert number is not None
-        org = self._org(ident)
+        org = self._org(ident, change=True)
         lic = org["licences"].get(number)
         if lic is None:
             raise RuleError(
@@ -671,7 +676,7 @@ class Custody:
         _text(event, "vehicle", optional=True)
         follows = _ident(event, "follows", optional=True)
         if follows is not None:
-            previous = self._get("transfer", follows)
+            previous = self._read("transfer", follows)
             if previous is None or previous["sender"] != event["actor"]:
                 raise RuleError(
                     f"follows names no transfer of {event['actor']}: {follows}",
@@ -767,7 +772,7 @@ class Custody:
         open_lots = {
             lot_id
             for lot_id in transfer["lots"]
-            if (doc := self._get("lot", lot_id)) is not None and doc["state"] not in CLOSED
+            if (doc := self._read("lot", lot_id)) is not None and doc["state"] not in CLOSED
         }
         listed = {item["lot"] for item in _list(event, "lots")}
         if listed != open_lots:
@@ -1058,7 +1063,7 @@ class Custody:
         changes = _list(event, "changes")
         parties = {original["actor"]}
         if original["type"] == "transfer.received":
-            transfer = self._get("transfer", original["transfer"])
+            transfer = self._read("transfer", original["transfer"])
             assert transfer is not None
             parties |= {transfer["sender"], transfer["to"]}
         touched = {item.get("lot") for item in original.get("lots", ())} | {original.get("lot")}
@@ -1078,7 +1083,7 @@ class Custody:
             for name in ("weight_g", "items"):
                 if name in change:
                     _count(change[name], f"changes[].{name}")
-            lot = self._get("lot", lot_id or "")
+            lot = self._read("lot", lot_id or "")
             assert lot is not None
             parties.add(lot["holder"])
         if event["actor"] not in parties:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, select
 
 from ledger.chain import ChainVerifier, Tip
 from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.custody.rules import Doc, DocKey
 from ledger.entries import Entry
 from ledger.errors import EventFormatError, KeyFormatError, StorageError, TizbekError
 from ledger.events import Submission, utc_now
@@ -95,9 +96,11 @@ class _Tail:
     tree: CompactRange
     checkpoint: Checkpoint
     bindings: dict[str, Binding | None]
+    #: Organisation documents (with their licences), which change rarely.
+    orgs: dict[DocKey, Doc | None]
 
 
-#: Bindings remembered between batches, at most.
+#: Bindings and organisations remembered between batches, at most.
 _BINDINGS_KEPT = 10_000
 
 
@@ -184,7 +187,7 @@ class SqlLog:
             lock = [_LOCK] if conn.dialect.name == "postgresql" else []
             state = SqlState(conn, self._genesis)
             if tail is not None:
-                state.remember(tail.bindings)
+                state.remember(tail.bindings, tail.orgs)
             state.prefetch(submissions, first=lock)
             tip, genesis = state.tip(), state.genesis()
             if tip is None or genesis is None:
@@ -196,7 +199,7 @@ class SqlLog:
             self._genesis = genesis
             if tail is None or tail.tip != tip:
                 if tail is not None:  # another process appended: what it remembered may be stale
-                    state.forget(tail.bindings)
+                    state.forget(tail.bindings, tail.orgs)
                     state.prefetch(submissions)
                 tail = self._load_tail(conn, tip)
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
@@ -221,12 +224,12 @@ class SqlLog:
                         _CHECKPOINT_COLUMNS,
                         [(checkpoint.size, checkpoint.root, note, now)],
                     )
-        bindings = state.bindings()
-        if len(bindings) > _BINDINGS_KEPT:
-            bindings = {}
+        bindings, orgs = state.bindings(), state.docs_of("org")
+        if len(bindings) + len(orgs) > _BINDINGS_KEPT:
+            bindings, orgs = {}, {}
         new_tip = state.tip()
         assert new_tip is not None
-        self._tail = _Tail(new_tip, tail.tree, checkpoint, bindings)
+        self._tail = _Tail(new_tip, tail.tree, checkpoint, bindings, orgs)
         self._public_keys.update(state.public_keys())
         return results
 
@@ -238,7 +241,7 @@ class SqlLog:
             .order_by(CHECKPOINTS.c.size.desc())
             .limit(1)
         ).one()
-        return _Tail(tip, tree, Checkpoint(self.signer.name, row[0], bytes(row[1])), {})
+        return _Tail(tip, tree, Checkpoint(self.signer.name, row[0], bytes(row[1])), {}, {})
 
     def _check_all(
         self,

@@ -173,15 +173,25 @@ class SqlState:
             self._events[seq] = Entry.parse(bytes(rows[0][0])).event
         return self._events[seq]
 
-    def forget(self, key_ids: Iterable[str]) -> None:
-        """Drop what is known of these bindings; they are read again when asked for."""
+    def forget(self, key_ids: Iterable[str], docs: Iterable[DocKey] = ()) -> None:
+        """Drop what is known of these bindings and documents; they are read again if asked."""
         for key_id in key_ids:
             self._bindings.pop(key_id, None)
+        for key in docs:
+            self._docs.pop(key, None)
 
-    def remember(self, bindings: dict[str, Binding | None]) -> None:
-        """Take bindings read by an earlier batch, still current (no one appended since)."""
+    def remember(
+        self, bindings: dict[str, Binding | None], docs: dict[DocKey, Doc | None] | None = None
+    ) -> None:
+        """Take what an earlier batch read, still current (no one appended since)."""
         for key_id, binding in bindings.items():
             self._bindings.setdefault(key_id, binding)
+        for key, doc in (docs or {}).items():
+            self._docs.setdefault(key, doc)
+
+    def docs_of(self, kind: str) -> dict[DocKey, Doc | None]:
+        """The documents of one kind read or made so far (``None``: known not to exist)."""
+        return {k: d for k, d in self._docs.items() if k[0] == kind}
 
     def bindings(self) -> dict[str, Binding | None]:
         """Every binding read or made so far, ``None`` for key ids known to be unbound."""
