@@ -721,3 +721,118 @@ def test_signer_time_within_the_clock_skew(world: World) -> None:
 
 def test_unknown_event_types_are_refused(world: World) -> None:
     world.refused("col-a", "lot.painted", "event-type", colour="green")
+
+
+# --- the remaining refusals, one each --------------------------------------------------
+
+
+def test_suspending_an_unknown_licence(world: World) -> None:
+    world.refused(
+        AUTHORITY,
+        "license.suspended",
+        "licence-exists",
+        org="rec-a",
+        license="LIC-NONE",
+        reason="x",
+    )
+
+
+def test_receipt_weights_and_a_second_receipt(world: World) -> None:
+    world.lot("L1")
+    world.dispatch("T1", ["L1"])
+    world.take("T1")
+    world.refused(
+        "rec-a",
+        "transfer.received",
+        "weights",
+        transfer="T1",
+        after=world.head("transfer", "T1"),
+        lots=[
+            {
+                "lot": "L1",
+                "after": world.head("lot", "L1"),
+                "weight_g": 1000,
+                "outcome": "partially_refused",
+                "refused_weight_g": 1000,
+                "reason": "x",
+                "return_lot": "L1-R",
+            }
+        ],
+    )
+    world.receive("T1", ["L1"])
+    world.refused(
+        "rec-a",
+        "transfer.received",
+        "transfer-state",
+        transfer="T1",
+        after=world.head("transfer", "T1"),
+        lots=[
+            {"lot": "L1", "after": world.head("lot", "L1"), "weight_g": 1, "outcome": "accepted"}
+        ],
+    )
+
+
+def test_split_format_and_state(world: World) -> None:
+    world.lot("L1")
+    world.refused(
+        "col-a", "lot.split", "format", lot="L1", after=world.head("lot", "L1"), children=["C1"]
+    )
+    world.dispatch("T1", ["L1"])
+    world.refused(
+        "col-a",
+        "lot.split",
+        "lot-state",
+        lot="L1",
+        after=world.head("lot", "L1"),
+        children=[{"lot": "C1", "weight_g": 1}],
+    )
+
+
+def test_merge_holder_and_state(world: World) -> None:
+    world.lot("L1")
+    world.lot("L2")
+    world.lot("LB", "col-b")
+    lots = [{"lot": x, "after": world.head("lot", x)} for x in ("L1", "LB")]
+    world.refused("col-a", "lot.merged", "holder", lots=lots, into="M1")
+    world.dispatch("T1", ["L2"])
+    lots = [{"lot": x, "after": world.head("lot", x)} for x in ("L1", "L2")]
+    world.refused("col-a", "lot.merged", "lot-state", lots=lots, into="M1")
+
+
+def test_revision_ids_are_unique_and_changes_well_formed(world: World) -> None:
+    seq = _short_receipt(world)
+    world.submit(
+        "rec-a",
+        "revision.proposed",
+        revision="R1",
+        entry=seq,
+        changes=[{"lot": "L1", "weight_g": 180_000}],
+        reason="tare",
+    )
+    world.refused(
+        "rec-a",
+        "revision.proposed",
+        "unique-id",
+        revision="R1",
+        entry=seq,
+        changes=[{"lot": "L1", "weight_g": 170_000}],
+        reason="tare again",
+    )
+    world.refused(
+        "rec-a",
+        "revision.proposed",
+        "format",
+        revision="R2",
+        entry=seq,
+        changes=[{"lot": "L1", "colour": "green"}],
+        reason="x",
+    )
+    world.refused(
+        "rec-a",
+        "revision.proposed",
+        "format",
+        revision="R2",
+        entry=seq + 5,
+        changes=[{"lot": "L1", "weight_g": 1}],
+        reason="x",
+    )
