@@ -180,6 +180,37 @@ def import_cmd(file: Path) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (more than one needs PostgreSQL).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the log in TIZBEK_DATABASE_URL over HTTP (API documentation at /docs)."""
+    import uvicorn
+
+    from ledger.storage.engine import database_url
+
+    url = database_url()
+    if workers > 1 and not url.startswith("postgresql"):
+        _fail(
+            "several workers need PostgreSQL (TIZBEK_DATABASE_URL=postgresql://...)", EXIT_BAD_INPUT
+        )
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@main.command()
 @click.option(
     "--out",
     default="tizbek-demo-bundle.json",

@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -450,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for cleanup in cleanups:
             cleanup()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(

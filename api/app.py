@@ -1,0 +1,56 @@
+"""The application: one log, its sequencer, and the routers of each audience.
+
+``create_app`` serves the log in a database; ``app_from_env`` builds it from
+``TIZBEK_DATABASE_URL`` and ``TIZBEK_KEY_DIR`` (for ``tizbek serve`` and its
+workers). Submissions go through a :class:`~ledger.storage.sequencer.GroupCommitter`,
+so concurrent requests share one durable commit and are answered after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from api import problems, public, submissions
+from api.app_types import Services
+from ledger.storage.create import LOG_KEY_FILE, key_dir
+from ledger.storage.engine import database_url, make_engine
+from ledger.storage.reader import LogReader
+from ledger.storage.sequencer import GroupCommitter
+from ledger.storage.sqllog import SqlLog
+
+
+def create_app(url: str, keys: Path) -> FastAPI:
+    """The API over the log at ``url`` whose checkpoint key is in ``keys``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(url)
+        log = SqlLog.open(engine, keys / LOG_KEY_FILE)
+        committer = GroupCommitter(log)
+        app.state.services = Services(committer, LogReader(engine))
+        try:
+            yield
+        finally:
+            committer.close()
+            log.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Tizbek",
+        version="1",
+        summary="A verifiable chain-of-custody ledger for electronic waste",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(public.router)
+    app.include_router(submissions.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The API configured by ``TIZBEK_DATABASE_URL`` and ``TIZBEK_KEY_DIR``."""
+    return create_app(database_url(), key_dir())

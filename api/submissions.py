@@ -1,0 +1,116 @@
+"""Submissions: signed events from collectors, transporters, recyclers and the authority.
+
+A submission is authorised by its signature, not by a token. The body is
+read whole (at most 64 KiB), parsed strictly, and handed to the sequencer;
+the answer comes once the entry is durable: 201 for a new entry, 200 with the
+same body for a resend of an identical submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.app_types import Services
+from api.deps import services
+from api.problems import ApiError
+from ledger.canonical import parse_json
+from ledger.events import Submission
+
+router = APIRouter(prefix="/v1", tags=["submissions"])
+Svc = Annotated[Services, Depends(services)]
+
+#: The largest submission body accepted, in bytes.
+MAX_SUBMISSION = 64 * 1024
+
+
+class Appended(BaseModel):
+    """Where the submission landed."""
+
+    seq: int
+    leaf_hash: str
+    entry: dict[str, Any]
+
+
+_EXAMPLE = {
+    "event": {
+        "type": "lot.registered",
+        "log": "demo.tizbek.kz/log",
+        "actor": "almaty-collect",
+        "key": "<64-hex key id>",
+        "at": "2026-11-23T09:15:00Z",
+        "nonce": "<16-64 url-safe characters>",
+        "lot": "ALA-0001",
+        "category": 6,
+        "waste_code": "20 01 35*",
+        "hazardous": True,
+        "hp_codes": ["HP14"],
+        "items": 40,
+        "weight_g": 182500,
+        "weight_measured": True,
+        "source": "household",
+        "site": "Almaty, Bostandyq district",
+    },
+    "sig": "<base64 Ed25519 signature over JCS(event)>",
+}
+
+
+@router.post(
+    "/events",
+    response_model=Appended,
+    status_code=201,
+    responses={
+        200: {"model": Appended, "description": "the same submission was already appended"},
+        400: {"description": "malformed submission (problem+json)"},
+        409: {"description": "stale `after` or reused nonce (problem+json)"},
+        413: {"description": "body over 64 KiB (problem+json)"},
+        422: {"description": "refused by a rule, key or signature check (problem+json)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
+        }
+    },
+)
+async def submit(request: Request, svc: Svc) -> JSONResponse:
+    """Append a signed event (see docs/protocol.md §3 and §11)."""
+    body = await _body(request)
+    submission = Submission.from_json(parse_json(body))
+    future = svc.committer.submit_future(submission)
+    appended = await asyncio.wrap_future(future)
+    entry = appended.entry
+    answer = {
+        "seq": entry.seq,
+        "leaf_hash": entry.hash.hex(),
+        "entry": json.loads(entry.data),
+    }
+    return JSONResponse(answer, status_code=201 if appended.new else 200)
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_SUBMISSION:
+        raise ApiError(
+            413,
+            "too_large",
+            "Submission too large",
+            f"a submission has at most {MAX_SUBMISSION} bytes",
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_SUBMISSION:
+            raise ApiError(
+                413,
+                "too_large",
+                "Submission too large",
+                f"a submission has at most {MAX_SUBMISSION} bytes",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,87 @@
+"""An API over a fresh log, and the demo's organisations registered in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ledger.demo import lot_fields
+from ledger.events import make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.storage.create import create_log
+
+ORIGIN = "api.tizbek.kz/log"
+AUTHORITY = "kz-eco"
+
+
+@dataclass
+class Api:
+    """A client of the API and the keys of the organisations it signs for."""
+
+    client: TestClient
+    keys: dict[str, SigningKey]
+
+    def signed(self, actor: str, etype: str, **fields: Any) -> dict[str, Any]:
+        """A submission as JSON, signed by ``actor``."""
+        key = self.keys[actor]
+        event = make_event(etype, log=ORIGIN, actor=actor, key=key, **fields)
+        return sign_event(key, event).to_json()
+
+    def post(self, actor: str, etype: str, **fields: Any) -> Any:
+        """Sign and submit; return the response."""
+        return self.client.post("/v1/events", json=self.signed(actor, etype, **fields))
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    keys = tmp_path / "keys"
+    create_log(
+        database_url,
+        keys=keys,
+        origin=ORIGIN,
+        authority_id=AUTHORITY,
+        authority_name="Ministry of Ecology",
+    )
+    with TestClient(create_app(database_url, keys)) as client:
+        world = Api(client, {AUTHORITY: SigningKey.load(keys / "authority.key")})
+        for n, (org, role) in enumerate(
+            [("almaty-collect", "collector"), ("steppe-haulage", "transporter")]
+        ):
+            assert (
+                world.post(
+                    AUTHORITY,
+                    "org.registered",
+                    org=org,
+                    name=f"{org} LLP",
+                    bin=f"{210440000000 + n:012d}",
+                    roles=[role],
+                    country="KZ",
+                    region="Almaty",
+                ).status_code
+                == 201
+            )
+            key = SigningKey.generate()
+            assert (
+                world.post(
+                    AUTHORITY,
+                    "key.bound",
+                    org=org,
+                    public_key=key.public.base64,
+                    key_id=key.key_id,
+                    label="phone",
+                ).status_code
+                == 201
+            )
+            world.keys[org] = key
+        yield world
+
+
+def register_lot(api: Api, lot: str, **changes: Any) -> Any:
+    """The collector registers a lot through the API."""
+    return api.post("almaty-collect", "lot.registered", **lot_fields(lot, **changes))

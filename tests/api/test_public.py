@@ -1,0 +1,68 @@
+"""Public endpoints: the log, checkpoints and proofs, checked like a verifier would."""
+
+from __future__ import annotations
+
+from ledger.checkpoint import verify_checkpoint
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.note import VerifierKey
+from tests.api.conftest import ORIGIN, Api, register_lot
+
+
+def test_log_checkpoint_and_proofs_verify(api: Api) -> None:
+    lot = register_lot(api, "L1").json()
+    info = api.client.get("/v1/log").json()
+    assert (info["origin"], info["size"], info["authority"]) == (ORIGIN, 6, "kz-eco")
+    note = api.client.get("/v1/checkpoint")
+    assert note.headers["content-type"] == "text/plain; charset=utf-8"
+    checkpoint = verify_checkpoint(note.text, VerifierKey.parse(info["verifier_key"]))
+    assert checkpoint.size == 6
+    proof = api.client.get("/v1/proof/inclusion", params={"seq": lot["seq"], "size": 6}).json()
+    entry_bytes = _canonical(lot["entry"])
+    assert leaf_hash(entry_bytes).hex() == lot["leaf_hash"]
+    verify_inclusion(
+        index=lot["seq"],
+        size=6,
+        leaf=bytes.fromhex(lot["leaf_hash"]),
+        proof=[bytes.fromhex(h) for h in proof["hashes"]],
+        root=checkpoint.root,
+    )
+    history = api.client.get("/v1/checkpoints").json()
+    old = verify_checkpoint(history[1]["note"], VerifierKey.parse(info["verifier_key"]))
+    consistency = api.client.get(
+        "/v1/proof/consistency", params={"first": old.size, "second": 6}
+    ).json()
+    verify_consistency(
+        old_size=old.size,
+        size=6,
+        old_root=old.root,
+        root=checkpoint.root,
+        proof=[bytes.fromhex(h) for h in consistency["hashes"]],
+    )
+
+
+def _canonical(entry: dict[str, object]) -> bytes:
+    from ledger.canonical import canonical_bytes
+
+    return canonical_bytes(entry)
+
+
+def test_bad_proof_requests_are_problems(api: Api) -> None:
+    for params in (
+        {"seq": 9, "size": 5},
+        {"seq": 0, "size": 99},
+        {"seq": -1, "size": 2},
+        {"seq": "x", "size": 2},
+        {},
+    ):
+        answer = api.client.get("/v1/proof/inclusion", params=params)
+        assert answer.status_code == 400, params
+        assert answer.headers["content-type"] == "application/problem+json"
+    answer = api.client.get("/v1/proof/consistency", params={"first": 5, "second": 2})
+    assert answer.status_code == 400
+
+
+def test_unknown_paths_and_methods_are_problems(api: Api) -> None:
+    missing = api.client.get("/v1/nothing")
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    wrong = api.client.delete("/v1/log")
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")
