@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import problems, public, submissions
+from api import problems, public, readers, submissions
 from api.app_types import Services
 from ledger.storage.create import LOG_KEY_FILE, key_dir
 from ledger.storage.engine import database_url, make_engine
@@ -48,6 +48,7 @@ def create_app(url: str, keys: Path) -> FastAPI:
     problems.install(app)
     app.include_router(public.router)
     app.include_router(submissions.router)
+    app.include_router(readers.router)
     return app
 
 

@@ -179,6 +179,42 @@ def import_cmd(file: Path) -> None:
     click.echo(f"imported {checkpoint.size} entries; root {checkpoint.root.hex()}")
 
 
+@main.group()
+def token() -> None:
+    """Create and revoke API tokens (they authorise reading, never writing)."""
+
+
+@token.command(name="create")
+@click.option("--org", required=True, help="The organisation the token reads for.")
+@click.option(
+    "--role", type=click.Choice(["member", "inspector"]), default="member", show_default=True
+)
+@click.option("--label", required=True, help="Who or what holds the token.")
+def token_create(org: str, role: str, label: str) -> None:
+    """Create a token and print it once (only its hash is kept)."""
+    from ledger.storage.engine import database_url
+    from ledger.storage.tokens import create_token
+
+    url = database_url()
+    with _reporting(f"cannot create a token in {url}"), _engine(url) as engine:
+        ident, secret = create_token(engine, org=org, role=role, label=label)
+    click.echo(f"token id {ident} ({role} of {org}); the token, shown only now:")
+    click.echo(secret)
+
+
+@token.command(name="revoke")
+@click.argument("ident")
+def token_revoke(ident: str) -> None:
+    """Revoke the token with id IDENT."""
+    from ledger.storage.engine import database_url
+    from ledger.storage.tokens import revoke_token
+
+    url = database_url()
+    with _reporting(f"cannot revoke token {ident}"), _engine(url) as engine:
+        revoke_token(engine, ident)
+    click.echo(f"revoked token {ident}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))

@@ -213,6 +213,7 @@ class Custody:
         self._changes = Changes()
         self._seq = seq
         self._at = event["at"]
+        self._actor_id = event["actor"]
         etype = event["type"]
         if etype in KEY_TYPES:
             self._key_event(event)
@@ -240,7 +241,22 @@ class Custody:
         return None if found is None else copy.deepcopy(found)
 
     def _put(self, kind: str, ident: str, doc: Doc) -> None:
+        if kind in ("lot", "transfer"):
+            # Every entry that changed the subject, and everyone who had a part in it:
+            # what the API shows a party, and whom it lets see the subject.
+            history = doc.setdefault("history", [])
+            if not history or history[-1] != self._seq:
+                history.append(self._seq)
+            parties = doc.setdefault("parties", [])
+            for org in self._parties_now(kind, doc):
+                if org and org not in parties:
+                    parties.append(org)
         self._changes.docs[(kind, ident)] = doc
+
+    def _parties_now(self, kind: str, doc: Doc) -> list[str]:
+        if kind == "lot":
+            return [doc.get("collector") or "", doc["holder"], self._actor_id]
+        return [doc["sender"], doc["to"], *(leg["carrier"] for leg in doc["legs"])]
 
     def _create(self, kind: str, ident: str, doc: Doc) -> None:
         if self._get(kind, ident) is not None:

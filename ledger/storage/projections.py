@@ -68,6 +68,12 @@ def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> 
         [(k, s, doc_json(d)) for (k, s), d in docs.items()],
         "ON CONFLICT (kind, subject) DO UPDATE SET doc = excluded.doc",
     )
+    driver.insert(
+        "subject_parties",
+        [("org", "text"), ("kind", "text"), ("subject", "text")],
+        [(org, kind, ident) for (kind, ident), d in docs.items() for org in d.get("parties", ())],
+        "ON CONFLICT (org, kind, subject) DO NOTHING",
+    )
     orgs = [d for (k, _), d in docs.items() if k == "org"]
     lots = [d for (k, _), d in docs.items() if k == "lot"]
     transfers = [d for (k, _), d in docs.items() if k == "transfer"]

@@ -6,15 +6,21 @@ number of API workers can serve readers while the sequencer appends.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import Engine, func, select
 
+from ledger.bundle import make_bundle
+from ledger.checkpoint import verify_checkpoint
+from ledger.custody.rules import Doc
 from ledger.entries import Entry
 from ledger.errors import ProofError, StorageError
 from ledger.genesis import Genesis
 from ledger.merkle import consistency_proof_from_nodes, inclusion_proof_from_nodes
 from ledger.storage.sqllog import node_reader
 from ledger.storage.state import SqlState
-from ledger.storage.tables import CHECKPOINTS, ENTRIES
+from ledger.storage.tables import CHECKPOINTS, DOCS, ENTRIES, KEYS, LOTS, PARTIES
 
 
 class LogReader:
@@ -87,3 +93,97 @@ class LogReader:
             raise ProofError("first must be between 1 and second")
         with self.engine.connect() as conn:
             return consistency_proof_from_nodes(node_reader(conn), old_size=first, size=second)
+
+    def doc(self, kind: str, ident: str) -> Doc | None:
+        """The custody document of an organisation, lot, transfer or revision."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                select(DOCS.c.doc).where(DOCS.c.kind == kind, DOCS.c.subject == ident)
+            ).scalar_one_or_none()
+        return None if text is None else dict(json.loads(text))
+
+    def docs(
+        self, kind: str, *, party: str | None = None, start: str = "", limit: int = 100
+    ) -> list[Doc]:
+        """Documents of one kind in id order from ``start``, those ``party`` had a part in."""
+        query = select(DOCS.c.doc).where(DOCS.c.kind == kind, DOCS.c.subject >= start)
+        if party is not None:
+            query = query.join(
+                PARTIES,
+                (PARTIES.c.kind == DOCS.c.kind) & (PARTIES.c.subject == DOCS.c.subject),
+            ).where(PARTIES.c.org == party)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(DOCS.c.subject).limit(limit)).scalars().all()
+        return [dict(json.loads(r)) for r in rows]
+
+    def lots(
+        self,
+        *,
+        party: str | None = None,
+        filters: dict[str, Any] | None = None,
+        start: str = "",
+        limit: int = 100,
+    ) -> list[Doc]:
+        """Lots in id order, filtered by the typed projection's columns."""
+        query = (
+            select(DOCS.c.doc)
+            .join(LOTS, (DOCS.c.kind == "lot") & (DOCS.c.subject == LOTS.c.lot))
+            .where(LOTS.c.lot >= start)
+        )
+        for name, value in (filters or {}).items():
+            if value is not None:
+                query = query.where(LOTS.c[name] == value)
+        if party is not None:
+            query = query.join(
+                PARTIES, (PARTIES.c.kind == "lot") & (PARTIES.c.subject == LOTS.c.lot)
+            ).where(PARTIES.c.org == party)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(LOTS.c.lot).limit(limit)).scalars().all()
+        return [dict(json.loads(r)) for r in rows]
+
+    def entries(self, *, start: int, limit: int) -> list[Entry]:
+        """Entries from ``start`` in seq order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ENTRIES.c.data)
+                .where(ENTRIES.c.seq >= start)
+                .order_by(ENTRIES.c.seq)
+                .limit(limit)
+            ).scalars()
+            return [Entry.parse(bytes(r)) for r in rows]
+
+    def bundle(self, seqs: list[int]) -> dict[str, Any]:
+        """An offline audit bundle of ``seqs`` and what they depend on, at the latest checkpoint.
+
+        Entry 0 and the ``key.bound`` entry of every signer come along, so
+        ``tizbek verify`` checks the bundle with no server.
+        """
+        note = self.checkpoint()
+        genesis = self.genesis()
+        size = verify_checkpoint(note, genesis.log_key).size
+        with self.engine.connect() as conn:
+            chosen: set[int] = set()
+            todo = [0, *seqs]
+            entries: dict[int, Entry] = {}
+            while todo:
+                seq = todo.pop()
+                if seq in chosen or seq >= size:
+                    continue
+                chosen.add(seq)
+                data = conn.execute(select(ENTRIES.c.data).where(ENTRIES.c.seq == seq)).scalar_one()
+                entries[seq] = Entry.parse(bytes(data))
+                bound = conn.execute(
+                    select(KEYS.c.bound_seq).where(KEYS.c.key_id == entries[seq].event["key"])
+                ).scalar_one_or_none()
+                if bound is not None and bound > 0:
+                    todo.append(int(bound))
+            read = node_reader(conn)
+            ordered = sorted(chosen)
+            proofs = [inclusion_proof_from_nodes(read, index=s, size=size) for s in ordered]
+        return make_bundle(
+            kind="entries",
+            log_key=genesis.log_key,
+            checkpoint=note,
+            entries=[entries[s] for s in ordered],
+            proofs=proofs,
+        )

@@ -18,6 +18,7 @@ PROJECTIONS = (
     "keys",
     "subject_heads",
     "subject_docs",
+    "subject_parties",
     "organisations",
     "licences",
     "lots",

@@ -124,6 +124,34 @@ class SubjectDoc(SQLModel, table=True):
     doc: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class SubjectParty(SQLModel, table=True):
+    """Projection: an organisation that is or was party to a lot or transfer."""
+
+    __tablename__ = "subject_parties"
+
+    org: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)
+    subject: str = Field(primary_key=True, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token that lets an organisation or an inspector read through the API.
+
+    Only the SHA-256 of the token is kept; ``id`` names it for revocation.
+    Tokens authorise reading; signatures, not tokens, authorise writing.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=16)
+    token_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    org: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    label: str
+    created_at: str = Field(max_length=40)
+    revoked_at: str | None = Field(default=None, max_length=40)
+
+
 class Licence(SQLModel, table=True):
     """Projection: a licence granted to an organisation."""
 
@@ -188,3 +216,6 @@ CHECKPOINTS = _table(StoredCheckpoint)
 KEYS = _table(BoundKey)
 HEADS = _table(SubjectHead)
 DOCS = _table(SubjectDoc)
+PARTIES = _table(SubjectParty)
+LOTS = _table(Lot)
+TOKENS = _table(ApiToken)
