@@ -26,6 +26,7 @@ class Api:
 
     client: TestClient
     keys: dict[str, SigningKey]
+    url: str
 
     def signed(self, actor: str, etype: str, **fields: Any) -> dict[str, Any]:
         """A submission as JSON, signed by ``actor``."""
@@ -49,10 +50,14 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
         authority_name="Ministry of Ecology",
     )
     with TestClient(create_app(database_url, keys)) as client:
-        world = Api(client, {AUTHORITY: SigningKey.load(keys / "authority.key")})
-        for n, (org, role) in enumerate(
-            [("almaty-collect", "collector"), ("steppe-haulage", "transporter")]
-        ):
+        world = Api(client, {AUTHORITY: SigningKey.load(keys / "authority.key")}, database_url)
+        orgs = [
+            ("almaty-collect", "collector"),
+            ("steppe-haulage", "transporter"),
+            ("other-collect", "collector"),
+            ("eco-inspect", "inspector"),
+        ]
+        for n, (org, role) in enumerate(orgs):
             assert (
                 world.post(
                     AUTHORITY,

@@ -11,17 +11,17 @@ from tests.api.conftest import ORIGIN, Api, register_lot
 def test_log_checkpoint_and_proofs_verify(api: Api) -> None:
     lot = register_lot(api, "L1").json()
     info = api.client.get("/v1/log").json()
-    assert (info["origin"], info["size"], info["authority"]) == (ORIGIN, 6, "kz-eco")
+    assert (info["origin"], info["size"], info["authority"]) == (ORIGIN, 10, "kz-eco")
     note = api.client.get("/v1/checkpoint")
     assert note.headers["content-type"] == "text/plain; charset=utf-8"
     checkpoint = verify_checkpoint(note.text, VerifierKey.parse(info["verifier_key"]))
-    assert checkpoint.size == 6
-    proof = api.client.get("/v1/proof/inclusion", params={"seq": lot["seq"], "size": 6}).json()
+    assert checkpoint.size == 10
+    proof = api.client.get("/v1/proof/inclusion", params={"seq": lot["seq"], "size": 10}).json()
     entry_bytes = _canonical(lot["entry"])
     assert leaf_hash(entry_bytes).hex() == lot["leaf_hash"]
     verify_inclusion(
         index=lot["seq"],
-        size=6,
+        size=10,
         leaf=bytes.fromhex(lot["leaf_hash"]),
         proof=[bytes.fromhex(h) for h in proof["hashes"]],
         root=checkpoint.root,
@@ -29,11 +29,11 @@ def test_log_checkpoint_and_proofs_verify(api: Api) -> None:
     history = api.client.get("/v1/checkpoints").json()
     old = verify_checkpoint(history[1]["note"], VerifierKey.parse(info["verifier_key"]))
     consistency = api.client.get(
-        "/v1/proof/consistency", params={"first": old.size, "second": 6}
+        "/v1/proof/consistency", params={"first": old.size, "second": 10}
     ).json()
     verify_consistency(
         old_size=old.size,
-        size=6,
+        size=10,
         old_root=old.root,
         root=checkpoint.root,
         proof=[bytes.fromhex(h) for h in consistency["hashes"]],
