@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
-from ledger.demo import build_demo_log
+from ledger.demo import AUTHORITY_ID, build_demo_log
 from ledger.errors import TizbekError, VerificationError
 from ledger.keys import SigningKey
 from ledger.note import VerifierKey
@@ -253,9 +253,28 @@ def serve(host: str, port: int, workers: int) -> None:
     type=click.Path(path_type=Path),
     help="Where to write the demo's audit bundle.",
 )
-def demo(out: Path) -> None:
-    """Build a demo custody log in memory, write its audit bundle and verify it."""
-    story = build_demo_log()
+@click.option(
+    "--dir",
+    "directory",
+    default="tizbek-demo",
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the demo's SQLite log and keys go (replaced on every run).",
+)
+@click.option("--lots", default=12, show_default=True, type=click.IntRange(1, 500))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--serve/--no-serve", default=True, help="Serve the demo log over HTTP.")
+def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: bool) -> None:
+    """Build a demo custody log on SQLite, write and verify its audit bundle, and serve it."""
+    import shutil
+
+    from ledger.storage import migrate
+    from ledger.storage.backup import export_header, import_lines
+    from ledger.storage.create import LOG_KEY_FILE
+    from ledger.storage.tokens import create_token
+
+    story = build_demo_log(lots=lots)
     bundle = story.log.bundle()
     out.write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     report = verify_bundle(bundle)
@@ -263,3 +282,26 @@ def demo(out: Path) -> None:
     click.echo(story.log.checkpoint())
     click.echo(report.summary())
     click.echo(f"check it yourself: tizbek verify {out} --log-key '{report.log_key}'")
+
+    shutil.rmtree(directory / "keys", ignore_errors=True)
+    (directory / "demo.db").unlink(missing_ok=True)
+    (directory / "keys").mkdir(parents=True, mode=0o700)
+    story.log.signer.key.save(directory / "keys" / LOG_KEY_FILE)
+    url = f"sqlite:///{(directory / 'demo.db').resolve()}"
+    migrate.upgrade(url)
+    with _reporting("cannot store the demo log"), _engine(url) as engine:
+        import_lines(
+            engine,
+            [export_header(str(story.log.signer.verifier), [n for _, n in story.log.checkpoints])]
+            + [e.data.decode("utf-8") for e in story.log.entries],
+        )
+        _, token = create_token(engine, org=AUTHORITY_ID, role="inspector", label="demo")
+    click.echo(f"stored the demo log in {url}")
+    click.echo(f"inspector token: {token}")
+    click.echo(f"API documentation: http://{host}:{port}/docs")
+    if serve:
+        import uvicorn
+
+        from api.app import create_app
+
+        uvicorn.run(create_app(url, directory / "keys"), host=host, port=port, log_level="info")

@@ -21,7 +21,7 @@ def tizbek(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def bundle_path(tmp_path: Path) -> Path:
-    run = tizbek("demo", "--out", "bundle.json", cwd=tmp_path)
+    run = tizbek("demo", "--out", "bundle.json", "--lots", "1", "--no-serve", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "OK: 13 entries" in run.stdout
     return tmp_path / "bundle.json"

@@ -1,0 +1,245 @@
+"""End to end over HTTP: `tizbek serve` as a real process, a client written from the protocol.
+
+The client below signs with nothing but `rfc8785` and `cryptography`, as
+docs/protocol.md §3 describes: Ed25519 over the JCS bytes of the event, the
+key id the SHA-256 of the raw public key. It plays a lot's whole life, fetches
+the lot's bundle and verifies it offline with `tizbek verify`, and checks the
+public checkpoint against an inclusion proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import rfc8785
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.checkpoint import verify_checkpoint
+from ledger.merkle import verify_inclusion
+from ledger.note import VerifierKey
+from tests.tizbek_cli import ROOT, run_tizbek
+
+
+class Device:
+    """A signing device: an Ed25519 key and the organisation it signs for."""
+
+    def __init__(self, org: str, key: Ed25519PrivateKey | None = None) -> None:
+        self.org = org
+        self.key = key or Ed25519PrivateKey.generate()
+        raw = self.key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self.public = base64.b64encode(raw).decode()
+        self.key_id = hashlib.sha256(raw).hexdigest()
+
+    def sign(self, origin: str, etype: str, **fields: Any) -> dict[str, Any]:
+        event = {
+            "type": etype,
+            "log": origin,
+            "actor": self.org,
+            "key": self.key_id,
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "nonce": secrets.token_urlsafe(16),
+            **fields,
+        }
+        signature = self.key.sign(rfc8785.dumps(event))
+        return {"event": event, "sig": base64.b64encode(signature).decode()}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(tmp_path / "keys")}
+    made = run_tizbek(
+        "init", "--origin", "e2e.tizbek.kz/log", "--authority-id", "kz-eco", cwd=tmp_path, env=env
+    )
+    assert made.returncode == 0, made.stderr
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("tizbek serve did not come up")
+        yield base, env, tmp_path
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -> None:
+    base, env, tmp = server
+    origin = httpx.get(f"{base}/v1/log").json()["origin"]
+    pem = (tmp / "keys" / "authority.key").read_bytes()
+    authority_key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(authority_key, Ed25519PrivateKey)
+    authority = Device("kz-eco", authority_key)
+    devices = {org: Device(org) for org in ("almaty-collect", "steppe-haulage", "karaganda-rec")}
+    heads: dict[str, str] = {}
+
+    def send(device: Device, etype: str, **fields: Any) -> dict[str, Any]:
+        answer = httpx.post(f"{base}/v1/events", json=device.sign(origin, etype, **fields))
+        assert answer.status_code == 201, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    roles = {
+        "almaty-collect": "collector",
+        "steppe-haulage": "transporter",
+        "karaganda-rec": "recycler",
+    }
+    for n, (org, device) in enumerate(devices.items()):
+        send(
+            authority,
+            "org.registered",
+            org=org,
+            name=org,
+            bin=f"{210440000000 + n:012d}",
+            roles=[roles[org]],
+            country="KZ",
+            region="Almaty",
+        )
+        send(
+            authority,
+            "key.bound",
+            org=org,
+            public_key=device.public,
+            key_id=device.key_id,
+            label="device",
+        )
+    year = datetime.now(UTC).year
+    send(
+        authority,
+        "license.granted",
+        org="karaganda-rec",
+        license="KZ-7",
+        valid_from=f"{year - 1}-01-01",
+        valid_to=f"{year + 1}-12-31",
+        waste_codes=["20 01 35*"],
+        categories=[6],
+        operations=["R4"],
+    )
+    collector, carrier, recycler = devices.values()
+    lot = send(
+        collector,
+        "lot.registered",
+        lot="E2E-1",
+        category=6,
+        waste_code="20 01 35*",
+        hazardous=True,
+        hp_codes=["HP14"],
+        items=12,
+        weight_g=48_000,
+        weight_measured=True,
+        source="household",
+        site="Almaty",
+    )
+    sent = send(
+        collector,
+        "transfer.dispatched",
+        transfer="T-E2E",
+        to="karaganda-rec",
+        transporter="steppe-haulage",
+        vehicle="001 AB 02",
+        lots=[{"lot": "E2E-1", "after": lot["leaf_hash"], "weight_g": 48_000}],
+    )
+    taken = send(carrier, "transfer.taken_over", transfer="T-E2E", after=sent["leaf_hash"])
+    got = send(
+        recycler,
+        "transfer.received",
+        transfer="T-E2E",
+        after=taken["leaf_hash"],
+        lots=[
+            {"lot": "E2E-1", "after": sent["leaf_hash"], "weight_g": 47_600, "outcome": "accepted"}
+        ],
+    )
+    done = send(
+        recycler,
+        "lot.processed",
+        lot="E2E-1",
+        after=got["leaf_hash"],
+        operation="R4",
+        outputs=[
+            {"waste_code": "19 12 02", "material": "ferrous", "weight_g": 20_000},
+            {"waste_code": "19 12 04", "material": "plastics", "weight_g": 25_000},
+        ],
+    )
+    heads["E2E-1"] = done["leaf_hash"]
+    refused = httpx.post(
+        f"{base}/v1/events",
+        json=recycler.sign(
+            origin,
+            "lot.processed",
+            lot="E2E-1",
+            after=done["leaf_hash"],
+            operation="R4",
+            outputs=[],
+        ),
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "lot-state")
+
+    made = run_tizbek(
+        "token",
+        "create",
+        "--org",
+        "kz-eco",
+        "--role",
+        "inspector",
+        "--label",
+        "e2e",
+        cwd=tmp,
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.splitlines()[-1]
+    bundle = httpx.get(f"{base}/v1/lots/E2E-1/bundle", headers={"authorization": f"Bearer {token}"})
+    assert bundle.status_code == 200
+    (tmp / "lot.json").write_text(bundle.text)
+    log_key = httpx.get(f"{base}/v1/log").json()["verifier_key"]
+    offline = run_tizbek("verify", str(tmp / "lot.json"), "--log-key", log_key, cwd=tmp)
+    assert offline.returncode == 0, offline.stderr
+
+    note = httpx.get(f"{base}/v1/checkpoint").text
+    checkpoint = verify_checkpoint(note, VerifierKey.parse(log_key))
+    proof = httpx.get(
+        f"{base}/v1/proof/inclusion", params={"seq": done["seq"], "size": checkpoint.size}
+    ).json()
+    verify_inclusion(
+        index=done["seq"],
+        size=checkpoint.size,
+        leaf=bytes.fromhex(done["leaf_hash"]),
+        proof=[bytes.fromhex(h) for h in proof["hashes"]],
+        root=checkpoint.root,
+    )
+    assert json.loads(bundle.text)["checkpoint"] == note
