@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import problems, public, readers, submissions
 from api.app_types import Services
+from api.limits import RateLimit
 from ledger.storage.create import LOG_KEY_FILE, key_dir
 from ledger.storage.engine import database_url, make_engine
 from ledger.storage.reader import LogReader
@@ -23,8 +25,14 @@ from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import SqlLog
 
 
-def create_app(url: str, keys: Path) -> FastAPI:
-    """The API over the log at ``url`` whose checkpoint key is in ``keys``."""
+def create_app(
+    url: str, keys: Path, *, rate_limit: float | None = None, rate_burst: float | None = None
+) -> FastAPI:
+    """The API over the log at ``url`` whose checkpoint key is in ``keys``.
+
+    ``rate_limit`` (requests per second per client; 0 for none) overrides
+    ``TIZBEK_RATE_LIMIT``.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +57,21 @@ def create_app(url: str, keys: Path) -> FastAPI:
     app.include_router(public.router)
     app.include_router(submissions.router)
     app.include_router(readers.router)
+    if rate_limit is None:
+        app.add_middleware(_EnvRateLimit)
+    elif rate_limit > 0:
+        app.add_middleware(RateLimit, rate=rate_limit, burst=rate_burst or 2 * rate_limit)
     return app
+
+
+class _EnvRateLimit:
+    """The rate limit the environment configures (see :mod:`api.limits`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = RateLimit.from_env(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def app_from_env() -> FastAPI:

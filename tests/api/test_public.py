@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import VerifierKey
@@ -66,3 +68,22 @@ def test_unknown_paths_and_methods_are_problems(api: Api) -> None:
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     wrong = api.client.delete("/v1/log")
     assert (wrong.status_code, wrong.json()["code"]) == (405, "method_not_allowed")
+
+
+def test_a_client_past_its_rate_gets_429_with_retry_after(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from ledger.storage.create import create_log
+
+    url = f"sqlite:///{tmp_path / 'rate.db'}"
+    create_log(
+        url, keys=tmp_path / "k", origin="r.tizbek.kz/log", authority_id="a", authority_name="A"
+    )
+    with TestClient(create_app(url, tmp_path / "k", rate_limit=1, rate_burst=3)) as client:
+        codes = [client.get("/v1/log").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = client.get("/v1/log")
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert limited.json()["code"] == "rate_limited"
+        assert int(limited.headers["retry-after"]) >= 1
