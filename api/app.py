@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -54,14 +55,29 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(public.router)
-    app.include_router(submissions.router)
-    app.include_router(readers.router)
+    for router in (public.router, submissions.router, readers.router):
+        app.include_router(router, responses=problems.RESPONSES)
+    _add_problem_schema(app)
     if rate_limit is None:
         app.add_middleware(_EnvRateLimit)
     elif rate_limit > 0:
         app.add_middleware(RateLimit, rate=rate_limit, burst=rate_burst or 2 * rate_limit)
     return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Put the Problem schema into the OpenAPI components the error responses refer to."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = make()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = problems.Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class _EnvRateLimit:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import (
@@ -77,8 +78,8 @@ def refusal(exc: TizbekError) -> JSONResponse:
         return problem(400, exc.code, "Malformed submission", exc.message)
     if isinstance(exc, (SignatureError, UnknownKeyError)):
         return problem(422, exc.code, "Signature not accepted", exc.message)
-    if isinstance(exc, ProofError):
-        return problem(400, exc.code, "No such proof", exc.message)
+    if isinstance(exc, ProofError):  # a well-formed request for a tree or leaf that is not there
+        return problem(404, "no_such_proof", "No such proof", exc.message)
     if isinstance(exc, StorageError):
         return problem(503, exc.code, "The log is not available", exc.message)
     return problem(400, exc.code, "Bad request", exc.message)
@@ -122,3 +123,35 @@ def install(app: FastAPI) -> None:
         return problem(
             500, "internal", "Internal error", "the server failed to answer; the incident is logged"
         )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with Tizbek's stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+#: The problems any operation may answer, for the OpenAPI schema.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("malformed request"),
+    401: _documented("missing, unknown or revoked token"),
+    403: _documented("the token may not use this endpoint"),
+    404: _documented("no such resource, or not one you may see"),
+    409: _documented("conflicts with the log's current state"),
+    413: _documented("request body too large"),
+    422: _documented("refused by a rule, key or signature check"),
+    429: _documented("rate limited; see Retry-After"),
+    500: _documented("the server failed"),
+    503: _documented("the log is not available"),
+}

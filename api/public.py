@@ -12,6 +12,8 @@ from api.app_types import Services
 from api.deps import services
 
 router = APIRouter(prefix="/v1", tags=["public"])
+#: The largest seq or tree size a request may name (the largest safe JSON integer).
+MAX_SEQ = 2**53 - 1
 Svc = Annotated[Services, Depends(services)]
 
 
@@ -73,7 +75,7 @@ def checkpoint(svc: Svc) -> PlainTextResponse:
 @router.get("/checkpoints", response_model=list[CheckpointItem])
 def checkpoints(
     svc: Svc,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CheckpointItem]:
     """Every checkpoint the log signed, from tree size ``start`` on."""
@@ -85,7 +87,9 @@ def checkpoints(
 
 @router.get("/proof/inclusion", response_model=InclusionProof)
 def inclusion(
-    svc: Svc, seq: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+    svc: Svc,
+    seq: Annotated[int, Query(ge=0, le=MAX_SEQ)],
+    size: Annotated[int, Query(ge=1, le=MAX_SEQ)],
 ) -> InclusionProof:
     """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
     hashes = svc.reader.inclusion(seq=seq, size=size)
@@ -94,7 +98,9 @@ def inclusion(
 
 @router.get("/proof/consistency", response_model=ConsistencyProof)
 def consistency(
-    svc: Svc, first: Annotated[int, Query(ge=1)], second: Annotated[int, Query(ge=1)]
+    svc: Svc,
+    first: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+    second: Annotated[int, Query(ge=1, le=MAX_SEQ)],
 ) -> ConsistencyProof:
     """The consistency proof from the tree of ``first`` entries to that of ``second``."""
     hashes = svc.reader.consistency(first=first, second=second)

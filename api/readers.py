@@ -11,13 +11,14 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.app_types import Services
 from api.auth import inspector, reader
 from api.deps import services
 from api.problems import ApiError
+from api.public import MAX_SEQ
 from ledger.custody.rules import Doc
 from ledger.storage.tokens import Principal
 
@@ -39,11 +40,22 @@ def _visible(doc: Doc | None, who: Principal, kind: str, ident: str) -> Doc:
     return doc
 
 
-@router.get("/entries")
+@router.get(
+    "/entries",
+    responses={
+        200: {
+            "description": "entries as JSON, or their leaf data as JSON Lines",
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/jsonl": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def entries(
     svc: Svc,
     who: Inspector,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Limit = 100,
     format: Annotated[str, Query(pattern="^(json|jsonl)$")] = "json",
 ) -> Any:
@@ -67,7 +79,7 @@ def entries(
 
 
 @router.get("/entries/{seq}")
-def entry(svc: Svc, who: Reader, seq: int) -> dict[str, Any]:
+def entry(svc: Svc, who: Reader, seq: Annotated[int, Path(ge=0, le=MAX_SEQ)]) -> dict[str, Any]:
     """One entry: inspectors any, organisations those about their lots and transfers."""
     found = svc.reader.entry(seq) if seq >= 0 else None
     if found is None:

@@ -20,7 +20,7 @@ from api.app_types import Services
 from api.deps import services
 from api.problems import ApiError
 from ledger.canonical import parse_json
-from ledger.events import Submission
+from ledger.events import HEX64_RE, ID_RE, NONCE_RE, SIG_RE, TIME_RE, TYPE_RE, Submission
 
 router = APIRouter(prefix="/v1", tags=["submissions"])
 Svc = Annotated[Services, Depends(services)]
@@ -60,21 +60,41 @@ _EXAMPLE = {
 }
 
 
+#: The JSON schema of a submission: the common event fields (protocol §3); each
+#: event type's own fields are checked by the log, which names what is wrong.
+_SCHEMA = {
+    "type": "object",
+    "required": ["event", "sig"],
+    "additionalProperties": False,
+    "properties": {
+        "event": {
+            "type": "object",
+            "required": ["type", "log", "actor", "key", "at", "nonce"],
+            "properties": {
+                "type": {"type": "string", "pattern": TYPE_RE.pattern},
+                "log": {"type": "string", "minLength": 1},
+                "actor": {"type": "string", "pattern": ID_RE.pattern},
+                "key": {"type": "string", "pattern": HEX64_RE.pattern},
+                "at": {"type": "string", "pattern": TIME_RE.pattern},
+                "nonce": {"type": "string", "pattern": NONCE_RE.pattern},
+            },
+        },
+        "sig": {"type": "string", "pattern": SIG_RE.pattern},
+    },
+}
+
+
 @router.post(
     "/events",
     response_model=Appended,
     status_code=201,
     responses={
         200: {"model": Appended, "description": "the same submission was already appended"},
-        400: {"description": "malformed submission (problem+json)"},
-        409: {"description": "stale `after` or reused nonce (problem+json)"},
-        413: {"description": "body over 64 KiB (problem+json)"},
-        422: {"description": "refused by a rule, key or signature check (problem+json)"},
     },
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
+            "content": {"application/json": {"schema": _SCHEMA, "example": _EXAMPLE}},
         }
     },
 )

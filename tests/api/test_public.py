@@ -49,18 +49,16 @@ def _canonical(entry: dict[str, object]) -> bytes:
 
 
 def test_bad_proof_requests_are_problems(api: Api) -> None:
-    for params in (
-        {"seq": 9, "size": 5},
-        {"seq": 0, "size": 99},
-        {"seq": -1, "size": 2},
-        {"seq": "x", "size": 2},
-        {},
-    ):
+    for missing in ({"seq": 9, "size": 5}, {"seq": 0, "size": 99}):
+        answer = api.client.get("/v1/proof/inclusion", params=missing)
+        assert (answer.status_code, answer.json()["code"]) == (404, "no_such_proof"), missing
+    malformed: list[dict[str, object]] = [{"seq": -1, "size": 2}, {"seq": "x", "size": 2}, {}]
+    for params in malformed:
         answer = api.client.get("/v1/proof/inclusion", params=params)
         assert answer.status_code == 400, params
         assert answer.headers["content-type"] == "application/problem+json"
     answer = api.client.get("/v1/proof/consistency", params={"first": 5, "second": 2})
-    assert answer.status_code == 400
+    assert answer.status_code == 404
 
 
 def test_unknown_paths_and_methods_are_problems(api: Api) -> None:
