@@ -15,7 +15,7 @@ from api.problems import ApiError
 from ledger.storage.tokens import Principal, find_token
 
 
-def principal(request: Request) -> Principal | None:
+async def principal(request: Request) -> Principal | None:
     """The token's principal, None without a token; 401 for a bad one."""
     header = request.headers.get("authorization")
     if header is None:
@@ -23,15 +23,15 @@ def principal(request: Request) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "invalid_token", "Unauthorized", "use Authorization: Bearer TOKEN")
-    found = find_token(services(request).reader.engine, token.strip())
+    found = find_token((await services(request)).reader.engine, token.strip())
     if found is None:
         raise ApiError(401, "invalid_token", "Unauthorized", "the token is unknown or revoked")
     return found
 
 
-def reader(request: Request) -> Principal:
+async def reader(request: Request) -> Principal:
     """A principal is required."""
-    found = principal(request)
+    found = await principal(request)
     if found is None:
         raise ApiError(
             401,
@@ -42,7 +42,7 @@ def reader(request: Request) -> Principal:
     return found
 
 
-def inspector(who: Annotated[Principal, Depends(reader)]) -> Principal:
+async def inspector(who: Annotated[Principal, Depends(reader)]) -> Principal:
     """An inspector's token is required."""
     if not who.inspector:
         raise ApiError(403, "inspectors_only", "Forbidden", "this endpoint is for inspectors")

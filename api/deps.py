@@ -9,6 +9,6 @@ from fastapi import Request
 from api.app_types import Services
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """The log's sequencer and reader."""
     return cast("Services", request.app.state.services)

@@ -51,7 +51,7 @@ class CheckpointItem(BaseModel):
 
 
 @router.get("/log", response_model=LogInfo)
-def log_info(svc: Svc) -> LogInfo:
+async def log_info(svc: Svc) -> LogInfo:
     """The log's origin, checkpoint verifier key and current size."""
     genesis = svc.reader.genesis()
     return LogInfo(
@@ -67,13 +67,13 @@ def log_info(svc: Svc) -> LogInfo:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP checkpoint note"}},
 )
-def checkpoint(svc: Svc) -> PlainTextResponse:
+async def checkpoint(svc: Svc) -> PlainTextResponse:
     """The latest signed checkpoint, as a C2SP signed note."""
     return PlainTextResponse(svc.reader.checkpoint(), media_type="text/plain; charset=utf-8")
 
 
 @router.get("/checkpoints", response_model=list[CheckpointItem])
-def checkpoints(
+async def checkpoints(
     svc: Svc,
     start: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -86,7 +86,7 @@ def checkpoints(
 
 
 @router.get("/proof/inclusion", response_model=InclusionProof)
-def inclusion(
+async def inclusion(
     svc: Svc,
     seq: Annotated[int, Query(ge=0, le=MAX_SEQ)],
     size: Annotated[int, Query(ge=1, le=MAX_SEQ)],
@@ -97,7 +97,7 @@ def inclusion(
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProof)
-def consistency(
+async def consistency(
     svc: Svc,
     first: Annotated[int, Query(ge=1, le=MAX_SEQ)],
     second: Annotated[int, Query(ge=1, le=MAX_SEQ)],

@@ -52,7 +52,7 @@ def _visible(doc: Doc | None, who: Principal, kind: str, ident: str) -> Doc:
         }
     },
 )
-def entries(
+async def entries(
     svc: Svc,
     who: Inspector,
     start: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
@@ -79,7 +79,9 @@ def entries(
 
 
 @router.get("/entries/{seq}")
-def entry(svc: Svc, who: Reader, seq: Annotated[int, Path(ge=0, le=MAX_SEQ)]) -> dict[str, Any]:
+async def entry(
+    svc: Svc, who: Reader, seq: Annotated[int, Path(ge=0, le=MAX_SEQ)]
+) -> dict[str, Any]:
     """One entry: inspectors any, organisations those about their lots and transfers."""
     found = svc.reader.entry(seq) if seq >= 0 else None
     if found is None:
@@ -98,7 +100,7 @@ def entry(svc: Svc, who: Reader, seq: Annotated[int, Path(ge=0, le=MAX_SEQ)]) ->
 
 
 @router.get("/lots")
-def lots(
+async def lots(
     svc: Svc,
     who: Reader,
     state: str | None = None,
@@ -114,38 +116,40 @@ def lots(
 
 
 @router.get("/lots/{lot}")
-def lot(svc: Svc, who: Reader, lot: str) -> Doc:
+async def lot(svc: Svc, who: Reader, lot: str) -> Doc:
     """One lot, with the seq of every entry that changed it."""
     return _visible(svc.reader.doc("lot", lot), who, "lot", lot)
 
 
 @router.get("/lots/{lot}/bundle")
-def lot_bundle(svc: Svc, who: Reader, lot: str) -> JSONResponse:
+async def lot_bundle(svc: Svc, who: Reader, lot: str) -> JSONResponse:
     """The lot's offline audit bundle: `tizbek verify` checks it with no server."""
     doc = _visible(svc.reader.doc("lot", lot), who, "lot", lot)
     return JSONResponse(svc.reader.bundle(list(doc["history"])))
 
 
 @router.get("/transfers")
-def transfers(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
+async def transfers(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
     """Transfers by id from ``start``."""
     return svc.reader.docs("transfer", party=_party(who), start=start, limit=limit)
 
 
 @router.get("/transfers/{transfer}")
-def transfer(svc: Svc, who: Reader, transfer: str) -> Doc:
+async def transfer(svc: Svc, who: Reader, transfer: str) -> Doc:
     """One transfer, its legs and lots."""
     return _visible(svc.reader.doc("transfer", transfer), who, "transfer", transfer)
 
 
 @router.get("/organisations")
-def organisations(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
+async def organisations(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
     """The registry of organisations, each with its licences."""
     return svc.reader.docs("org", start=start, limit=limit)
 
 
 @router.get("/licences")
-def licences(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[dict[str, Any]]:
+async def licences(
+    svc: Svc, who: Reader, start: str = "", limit: Limit = 100
+) -> list[dict[str, Any]]:
     """Every licence, with its holder."""
     return [
         {"org": org["id"], "license": number, **lic}
@@ -155,7 +159,7 @@ def licences(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list
 
 
 @router.get("/discrepancies")
-def discrepancies(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
+async def discrepancies(svc: Svc, who: Reader, start: str = "", limit: Limit = 100) -> list[Doc]:
     """Open discrepancies on the lots you may see, with their deadlines."""
     found = []
     for doc in svc.reader.lots(party=_party(who), start=start, limit=limit):

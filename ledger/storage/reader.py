@@ -42,7 +42,8 @@ class LogReader:
     def size(self) -> int:
         """How many entries the log holds."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(ENTRIES)).scalar_one())
+            last = conn.execute(select(func.max(ENTRIES.c.seq))).scalar_one_or_none()
+        return 0 if last is None else int(last) + 1
 
     def checkpoint(self) -> str:
         """The latest signed checkpoint note."""

@@ -1,0 +1,319 @@
+"""Benchmark of the HTTP API: `tizbek serve` as a real process, load from another process.
+
+64 simulated collector devices each sign lots and submit them one at a time
+(waiting for each answer), while readers fetch inclusion proofs and lots;
+then readers alone fetch proofs. On SQLite (one worker) and PostgreSQL (two
+workers). The server runs with the rate limit off.
+
+Run: ``.venv/bin/python scripts/bench_api.py`` (``--quick`` for a smoke run,
+``--no-pg`` for SQLite only). The last line printed is a JSON object of the
+headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_storage import PG_DEFAULT, scratch_pg  # noqa: E402
+
+from ledger.demo import lot_fields  # noqa: E402
+from ledger.events import make_event, sign_event  # noqa: E402
+from ledger.keys import SigningKey  # noqa: E402
+
+DEVICES = 64
+ORGS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ms(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1e3, ordered[int(len(ordered) * 0.99)] * 1e3
+
+
+def _tizbek(*args: str, env: dict[str, str], cwd: Path) -> str:
+    run = subprocess.run(
+        [sys.executable, "-m", "ledger", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout
+
+
+def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, bytes]]:
+    """Register the collectors and bind 64 device keys; return (org, key seed) per device."""
+    devices = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+
+        def post(key: SigningKey, actor: str, etype: str, **fields: Any) -> None:
+            event = make_event(etype, log=origin, actor=actor, key=key, **fields)
+            answer = client.post("/v1/events", json=sign_event(key, event).to_json())
+            answer.raise_for_status()
+
+        for n in range(ORGS):
+            org = f"collector-{n}"
+            post(
+                authority,
+                "kz-eco",
+                "org.registered",
+                org=org,
+                name=org,
+                bin=f"{210440000000 + n:012d}",
+                roles=["collector"],
+                country="KZ",
+                region="Almaty",
+            )
+            for _ in range(DEVICES // ORGS):
+                seed = os.urandom(32)
+                key = SigningKey.from_seed(seed)
+                post(
+                    authority,
+                    "kz-eco",
+                    "key.bound",
+                    org=org,
+                    public_key=key.public.base64,
+                    key_id=key.key_id,
+                    label="device",
+                )
+                devices.append((org, seed))
+    return devices
+
+
+def _load(
+    base: str,
+    origin: str,
+    seeds: list[tuple[str, bytes]],
+    each: int,
+    token: str,
+    readers: int,
+    read_seconds: float,
+    out: Any,
+) -> None:
+    """The load process: devices submitting with readers alongside, then readers alone."""
+    devices = [(org, SigningKey.from_seed(seed)) for org, seed in seeds]
+    bodies = [
+        [
+            json.dumps(
+                sign_event(
+                    key,
+                    make_event(
+                        "lot.registered", log=origin, actor=org, key=key, **lot_fields(f"B-{i}-{n}")
+                    ),
+                ).to_json()
+            ).encode()
+            for n in range(each)
+        ]
+        for i, (org, key) in enumerate(devices)
+    ]
+    out.put(asyncio.run(_drive(base, bodies, token, readers, read_seconds)))
+
+
+async def _drive(
+    base: str, bodies: list[list[bytes]], token: str, readers: int, read_seconds: float
+) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=DEVICES + readers)
+    auth = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        writes: list[float] = []
+        reads: list[float] = []
+
+        async def device(mine: list[bytes]) -> None:
+            for body in mine:
+                t0 = time.perf_counter()
+                answer = await client.post(
+                    "/v1/events", content=body, headers={"content-type": "application/json"}
+                )
+                writes.append(time.perf_counter() - t0)
+                if answer.status_code != 201:
+                    raise RuntimeError(answer.text)
+
+        async def reader(log: list[float], stop: list[bool]) -> None:
+            rng = random.Random()
+            while not stop[0]:
+                size = (await client.get("/v1/log")).json()["size"]
+                t0 = time.perf_counter()
+                answer = await client.get(
+                    "/v1/proof/inclusion", params={"seq": rng.randrange(size), "size": size}
+                )
+                log.append(time.perf_counter() - t0)
+                answer.raise_for_status()
+                t0 = time.perf_counter()
+                await client.get("/v1/lots", params={"limit": 5}, headers=auth)
+                log.append(time.perf_counter() - t0)
+
+        stop = [False]
+        background = [asyncio.create_task(reader(reads, stop)) for _ in range(readers // 4)]
+        start = time.perf_counter()
+        await asyncio.gather(*(device(b) for b in bodies))
+        write_s = time.perf_counter() - start
+        stop[0] = True
+        await asyncio.gather(*background)
+        mixed_reads = len(reads)
+
+        proofs: list[float] = []
+        stop2 = [False]
+
+        async def prover() -> None:
+            rng = random.Random()
+            size = (await client.get("/v1/log")).json()["size"]
+            while not stop2[0]:
+                t0 = time.perf_counter()
+                answer = await client.get(
+                    "/v1/proof/inclusion", params={"seq": rng.randrange(size), "size": size}
+                )
+                proofs.append(time.perf_counter() - t0)
+                answer.raise_for_status()
+
+        tasks = [asyncio.create_task(prover()) for _ in range(readers)]
+        t0 = time.perf_counter()
+        await asyncio.sleep(read_seconds)
+        stop2[0] = True
+        await asyncio.gather(*tasks)
+        read_s = time.perf_counter() - t0
+    w50, w99 = _ms(writes)
+    r50, r99 = _ms(proofs)
+    return {
+        "appends_per_s": len(writes) / write_s,
+        "append_p50_ms": w50,
+        "append_p99_ms": w99,
+        "reads_during_appends_per_s": mixed_reads / write_s,
+        "proof_reads_per_s": len(proofs) / read_s,
+        "proof_p50_ms": r50,
+        "proof_p99_ms": r99,
+    }
+
+
+def run(
+    name: str, url: str, workers: int, each: int, readers: int, read_s: float
+) -> dict[str, float]:
+    """Start a server on ``url`` and drive it; return the figures."""
+    work = Path(tempfile.mkdtemp(prefix="tizbek-api-bench-"))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TIZBEK_DATABASE_URL": url,
+        "TIZBEK_KEY_DIR": str(work / "keys"),
+        "TIZBEK_RATE_LIMIT": "0",
+    }
+    _tizbek(
+        "init", "--origin", "bench.tizbek.kz/log", "--authority-id", "kz-eco", env=env, cwd=work
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        authority = SigningKey.load(work / "keys" / "authority.key")
+        devices = _setup(base, "bench.tizbek.kz/log", authority)
+        token = _tizbek(
+            "token",
+            "create",
+            "--org",
+            "kz-eco",
+            "--role",
+            "inspector",
+            "--label",
+            "bench",
+            env=env,
+            cwd=work,
+        ).splitlines()[-1]
+        seeds = devices
+        out: Any = multiprocessing.get_context("spawn").Queue()
+        load = multiprocessing.get_context("spawn").Process(
+            target=_load,
+            args=(base, "bench.tizbek.kz/log", seeds, each, token, readers, read_s, out),
+        )
+        load.start()
+        figures: dict[str, float] = out.get(timeout=1800)
+        load.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\n{name} ({workers} worker{'s' if workers > 1 else ''}):")
+    print(
+        f"  appends/s {figures['appends_per_s']:,.0f}  p50 {figures['append_p50_ms']:.1f} ms"
+        f"  p99 {figures['append_p99_ms']:.1f} ms  ({DEVICES} devices)"
+    )
+    print(f"  reads/s alongside {figures['reads_during_appends_per_s']:,.0f}")
+    print(
+        f"  proof reads/s {figures['proof_reads_per_s']:,.0f}  p50 {figures['proof_p50_ms']:.1f} ms"
+        f"  p99 {figures['proof_p99_ms']:.1f} ms  ({readers} readers)"
+    )
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--pg-url", default=os.environ.get("TIZBEK_BENCH_PG_URL", PG_DEFAULT))
+    args = parser.parse_args()
+    each, readers, read_s = (5, 16, 2.0) if args.quick else (40, 32, 10.0)
+    print(f"Tizbek API benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    headline: dict[str, float] = {}
+    work = Path(tempfile.mkdtemp(prefix="tizbek-api-db-"))
+    for key, value in run(
+        "SQLite", f"sqlite:///{work / 'api.db'}", 1, each, readers, read_s
+    ).items():
+        headline[f"sqlite_{key}"] = round(value, 2)
+    if not args.no_pg:
+        url, drop = scratch_pg(args.pg_url)
+        try:
+            for key, value in run("PostgreSQL", url, 2, each, readers, read_s).items():
+                headline[f"postgresql_{key}"] = round(value, 2)
+        finally:
+            drop()
+    ok = True
+    print("\nTargets: >= 1,000 appends/s with p99 <= 100 ms; >= 3,000 proof reads/s")
+    for db in ("sqlite", "postgresql"):
+        if f"{db}_appends_per_s" not in headline:
+            continue
+        met = (
+            headline[f"{db}_appends_per_s"] >= 1000
+            and headline[f"{db}_append_p99_ms"] <= 100
+            and headline[f"{db}_proof_reads_per_s"] >= 3000
+        )
+        ok &= met
+        print(f"  {db}: {'met' if met else 'NOT met'}")
+    print(json.dumps(headline, sort_keys=True))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
