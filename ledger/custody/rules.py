@@ -301,14 +301,7 @@ class Custody:
                 rule="lot-state",
                 subject=ident,
             )
-        if self._at < lot["last_at"]:
-            raise RuleError(
-                f"at {self._at} is before the lot's latest event at {lot['last_at']}",
-                rule="time-order",
-                subject=ident,
-            )
-        lot["last_at"] = self._at
-        lot["head_seq"] = self._seq
+        self._advance(lot, "lot", ident)
         return lot
 
     def _held_by_actor(self, ident: str, event: Event) -> Doc:
@@ -327,15 +320,19 @@ class Custody:
             raise RuleError(
                 f"transfer {ident} does not exist", rule="transfer-exists", subject=ident
             )
-        if self._at < transfer["last_at"]:
+        self._advance(transfer, "transfer", ident)
+        return transfer
+
+    def _advance(self, doc: Doc, kind: str, ident: str) -> None:
+        """Move a subject's latest signer time and entry to this event, never backwards."""
+        if self._at < doc["last_at"]:
             raise RuleError(
-                f"at {self._at} is before the transfer's latest event at {transfer['last_at']}",
+                f"at {self._at} is before the {kind}'s latest event at {doc['last_at']}",
                 rule="time-order",
                 subject=ident,
             )
-        transfer["last_at"] = self._at
-        transfer["head_seq"] = self._seq
-        return transfer
+        doc["last_at"] = self._at
+        doc["head_seq"] = self._seq
 
     def _check_clock(self, event: Event, logged_at: str) -> None:
         drift = (_parse_time(event["at"]) - _parse_time(logged_at)).total_seconds()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,60 +13,14 @@ from ledger.errors import EventFormatError, SignatureError, StorageError, Verifi
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.audit import audit_database
-from ledger.storage.create import create_log
-from ledger.storage.engine import make_engine
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import Appended, SqlLog
 from ledger.storage.tables import CHECKPOINTS, ENTRIES
-
-ORIGIN = "test.tizbek.kz/log"
-
-
-@pytest.fixture
-def log(database_url: str, tmp_path: Path) -> Iterator[tuple[SqlLog, SigningKey]]:
-    create_log(
-        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
-    )
-    engine = make_engine(database_url)
-    yield (
-        SqlLog.open(engine, tmp_path / "k" / "log.key"),
-        SigningKey.load(tmp_path / "k" / "authority.key"),
-    )
-    engine.dispose()
-
-
-def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submission:
-    return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
-
-
-def _bound(authority: SigningKey, key: SigningKey, org: str) -> Submission:
-    return _signed(
-        authority,
-        "kz-auth",
-        "key.bound",
-        org=org,
-        public_key=key.public.base64,
-        key_id=key.key_id,
-        label="phone",
-    )
-
-
-def _registered(authority: SigningKey, org: str) -> Submission:
-    return _signed(
-        authority,
-        "kz-auth",
-        "org.registered",
-        org=org,
-        name=f"{org} LLP",
-        bin="210440000001",
-        roles=["collector"],
-        country="KZ",
-        region="Almaty",
-    )
-
-
-def _lot(key: SigningKey, org: str, lot: str, **changes: Any) -> Submission:
-    return _signed(key, org, "lot.registered", **lot_fields(lot, **changes))
+from tests.storage.logs import ORIGIN
+from tests.storage.logs import bound as _bound
+from tests.storage.logs import lot as _lot
+from tests.storage.logs import registered as _registered
+from tests.storage.logs import signed as _signed
 
 
 def _count(sql: SqlLog, table: Any) -> int:

@@ -2,60 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 from sqlalchemy import text
 
-from ledger.demo import lot_fields
 from ledger.errors import EventFormatError, KeyFormatError, VerificationError
-from ledger.events import Submission, make_event, sign_event
+from ledger.events import Submission, sign_event
 from ledger.keys import SigningKey
 from ledger.merkle import inclusion_proof_from_nodes, verify_inclusion
 from ledger.note import NoteSigner
 from ledger.storage.audit import audit_database
-from ledger.storage.create import create_log
-from ledger.storage.engine import make_engine
 from ledger.storage.sqllog import SqlLog, node_reader
-
-ORIGIN = "test.tizbek.kz/log"
-
-
-@pytest.fixture
-def log(database_url: str, tmp_path: Path) -> Iterator[tuple[SqlLog, SigningKey]]:
-    create_log(
-        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
-    )
-    engine = make_engine(database_url)
-    yield (
-        SqlLog.open(engine, tmp_path / "k" / "log.key"),
-        SigningKey.load(tmp_path / "k" / "authority.key"),
-    )
-    engine.dispose()
-
-
-def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submission:
-    return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
-
-
-def _registered(authority: SigningKey, org: str) -> Submission:
-    return _signed(
-        authority,
-        "kz-auth",
-        "org.registered",
-        org=org,
-        name=f"{org} LLP",
-        bin="210440000001",
-        roles=["collector"],
-        country="KZ",
-        region="Almaty",
-    )
-
-
-def _lot(key: SigningKey, org: str, lot: str) -> Submission:
-    return _signed(key, org, "lot.registered", **lot_fields(lot))
+from tests.storage.logs import ORIGIN, bound
+from tests.storage.logs import lot as _lot
+from tests.storage.logs import registered as _registered
+from tests.storage.logs import signed as _signed
 
 
 def _lost(key: SigningKey, org: str, lot: str, after: bytes) -> Submission:
@@ -65,17 +25,7 @@ def _lost(key: SigningKey, org: str, lot: str, after: bytes) -> Submission:
 def _bind(log: SqlLog, authority: SigningKey, org: str) -> SigningKey:
     key = SigningKey.generate()
     log.append(_registered(authority, org))
-    log.append(
-        _signed(
-            authority,
-            "kz-auth",
-            "key.bound",
-            org=org,
-            public_key=key.public.base64,
-            key_id=key.key_id,
-            label="phone",
-        )
-    )
+    log.append(bound(authority, key, org))
     return key
 
 

@@ -1,0 +1,69 @@
+"""A fresh durable log for storage tests, and the submissions they sign."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.demo import lot_fields
+from ledger.events import Submission, make_event, sign_event
+from ledger.keys import SigningKey
+from ledger.storage.create import create_log
+from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
+
+ORIGIN = "test.tizbek.kz/log"
+
+
+@pytest.fixture
+def log(database_url: str, tmp_path: Path) -> Iterator[tuple[SqlLog, SigningKey]]:
+    """A new log in the test's database, and the authority's key."""
+    create_log(
+        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
+    )
+    engine = make_engine(database_url)
+    sql = SqlLog.open(engine, tmp_path / "k" / "log.key")
+    yield sql, SigningKey.load(tmp_path / "k" / "authority.key")
+    sql.close()
+    engine.dispose()
+
+
+def signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Submission:
+    """An event of this log, signed."""
+    return sign_event(key, make_event(etype, log=ORIGIN, actor=actor, key=key, **fields))
+
+
+def registered(authority: SigningKey, org: str) -> Submission:
+    """The authority registers a collector."""
+    return signed(
+        authority,
+        "kz-auth",
+        "org.registered",
+        org=org,
+        name=f"{org} LLP",
+        bin="210440000001",
+        roles=["collector"],
+        country="KZ",
+        region="Almaty",
+    )
+
+
+def bound(authority: SigningKey, key: SigningKey, org: str) -> Submission:
+    """The authority binds ``key`` to ``org``."""
+    return signed(
+        authority,
+        "kz-auth",
+        "key.bound",
+        org=org,
+        public_key=key.public.base64,
+        key_id=key.key_id,
+        label="phone",
+    )
+
+
+def lot(key: SigningKey, org: str, ident: str, **changes: Any) -> Submission:
+    """A collector registers a lot."""
+    return signed(key, org, "lot.registered", **lot_fields(ident, **changes))
