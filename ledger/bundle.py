@@ -17,7 +17,7 @@ that is not verified. :func:`verify_bundle` needs no server and no database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,27 @@ def _hashes(value: object, where: str) -> list[bytes]:
             raise BundleFormatError(f"{where} must be a list of 64-hex hashes")
         out.append(raw)
     return out
+
+
+def with_dependencies(
+    seqs: Iterable[int], *, key_of: Callable[[int], str], bound_at: Callable[[str], int | None]
+) -> list[int]:
+    """``seqs`` plus entry 0 and the ``key.bound`` entries their signers depend on, sorted.
+
+    ``key_of`` gives the signing key id of an entry; ``bound_at`` the seq that
+    bound a key (``None`` or 0 for the authority's keys, bound by entry 0).
+    """
+    chosen: set[int] = set()
+    todo = [0, *seqs]
+    while todo:
+        seq = todo.pop()
+        if seq in chosen:
+            continue
+        chosen.add(seq)
+        bound = bound_at(key_of(seq))
+        if bound:
+            todo.append(bound)
+    return sorted(chosen)
 
 
 def make_bundle(

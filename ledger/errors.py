@@ -78,6 +78,21 @@ class StorageError(TizbekError):
     code = "storage"
 
 
+class RuleError(TizbekError):
+    """An event breaks a custody or registry rule at the point of the log where it sits.
+
+    ``rule`` names the rule (for example ``licence``, ``holder``); ``subject``
+    the lot, transfer, organisation or licence concerned.
+    """
+
+    code = "rule_violation"
+
+    def __init__(self, message: str, *, rule: str, subject: str | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.subject = subject
+
+
 class VerificationError(TizbekError):
     """A log entry failed verification; names the entry and what failed.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ledger.bundle import make_bundle
+from ledger.bundle import make_bundle, with_dependencies
 from ledger.chain import ChainVerifier, MemoryState
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entries import ZERO_HASH, Entry
@@ -99,17 +99,14 @@ class MemoryLog:
 
     def _with_dependencies(self, seqs: Iterable[int]) -> list[int]:
         """The seqs plus entry 0 and the key bindings their signers depend on."""
-        chosen: set[int] = set()
-        todo = [0, *seqs]
-        while todo:
-            seq = todo.pop()
-            if seq in chosen:
-                continue
-            chosen.add(seq)
-            binding = self._chain.state.binding(self.entries[seq].event["key"])
-            if binding is not None:
-                todo.append(binding.bound_seq)
-        return sorted(chosen)
+
+        def bound_at(key_id: str) -> int | None:
+            binding = self.state.binding(key_id)
+            return None if binding is None else binding.bound_seq
+
+        return with_dependencies(
+            seqs, key_of=lambda seq: self.entries[seq].event["key"], bound_at=bound_at
+        )
 
     def bundle(self, seqs: Iterable[int] | None = None) -> dict[str, Any]:
         """A bundle at the latest checkpoint: the whole log, or ``seqs`` and what they need."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from ledger.bundle import make_bundle
+from ledger.bundle import make_bundle, with_dependencies
 from ledger.checkpoint import verify_checkpoint
 from ledger.custody.rules import Doc
 from ledger.entries import Entry
@@ -163,23 +163,23 @@ class LogReader:
         genesis = self.genesis()
         size = verify_checkpoint(note, genesis.log_key).size
         with self.engine.connect() as conn:
-            chosen: set[int] = set()
-            todo = [0, *seqs]
             entries: dict[int, Entry] = {}
-            while todo:
-                seq = todo.pop()
-                if seq in chosen or seq >= size:
-                    continue
-                chosen.add(seq)
+
+            def key_of(seq: int) -> str:
                 data = conn.execute(select(ENTRIES.c.data).where(ENTRIES.c.seq == seq)).scalar_one()
                 entries[seq] = Entry.parse(bytes(data))
-                bound = conn.execute(
-                    select(KEYS.c.bound_seq).where(KEYS.c.key_id == entries[seq].event["key"])
+                return str(entries[seq].event["key"])
+
+            def bound_at(key_id: str) -> int | None:
+                found = conn.execute(
+                    select(KEYS.c.bound_seq).where(KEYS.c.key_id == key_id)
                 ).scalar_one_or_none()
-                if bound is not None and bound > 0:
-                    todo.append(int(bound))
+                return None if found is None else int(found)
+
+            ordered = with_dependencies(
+                [s for s in seqs if s < size], key_of=key_of, bound_at=bound_at
+            )
             read = node_reader(conn)
-            ordered = sorted(chosen)
             proofs = [inclusion_proof_from_nodes(read, index=s, size=size) for s in ordered]
         return make_bundle(
             kind="entries",
