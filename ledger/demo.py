@@ -15,11 +15,19 @@ from typing import Any
 from ledger.events import make_event, sign_event, utc_now
 from ledger.genesis import make_genesis
 from ledger.keys import SigningKey
+from ledger.labels import ids
 from ledger.memlog import MemoryLog
 from ledger.note import NoteSigner
 
 DEFAULT_ORIGIN = "demo.tizbek.kz/log"
 AUTHORITY_ID = "kz-authority"
+#: The label block the demo collector was issued.
+DEMO_BLOCK = "D3M0"
+
+
+def demo_lot(n: int) -> str:
+    """The id on the demo collector's label ``n``."""
+    return ids.make(DEMO_BLOCK, n)
 
 
 @dataclass
@@ -112,9 +120,16 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
     demo.bind("almaty-collect", "collection point phone")
     demo.bind("steppe-haulage", "driver tablet")
     demo.bind("karaganda-recycling", "weighbridge PC")
+    demo.submit(
+        "labels.issued",
+        AUTHORITY_ID,
+        org="almaty-collect",
+        block=DEMO_BLOCK,
+        count=max(lots, 1_000),
+    )
     heads = {}
     for i in range(lots):
-        lot = f"KZDEMO{i:04d}"
+        lot = demo_lot(i)
         heads[lot] = demo.submit("lot.registered", "almaty-collect", **lot_fields(lot))
     dispatched = demo.submit(
         "transfer.dispatched",

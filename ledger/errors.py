@@ -48,6 +48,12 @@ class UnknownKeyError(TizbekError):
     code = "unknown_key"
 
 
+class LotIdError(TizbekError, ValueError):
+    """A lot id or GS1 key that is malformed or fails its check character."""
+
+    code = "lot_id"
+
+
 class ProofError(TizbekError):
     """A Merkle inclusion or consistency proof is malformed or does not verify."""
 

@@ -37,6 +37,7 @@ from bench_storage import PG_DEFAULT, scratch_pg  # noqa: E402
 from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event  # noqa: E402
 from ledger.keys import SigningKey  # noqa: E402
+from ledger.labels import ids  # noqa: E402
 
 DEVICES = 64
 ORGS = 8
@@ -65,8 +66,9 @@ def _tizbek(*args: str, env: dict[str, str], cwd: Path) -> str:
     return run.stdout
 
 
-def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, bytes]]:
-    """Register the collectors and bind 64 device keys; return (org, key seed) per device."""
+def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, bytes, str]]:
+    """Register the collectors, bind 64 device keys and issue each device a block of labels;
+    return (org, key seed, label block) per device."""
     devices = []
     with httpx.Client(base_url=base, timeout=30) as client:
 
@@ -100,14 +102,23 @@ def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, byt
                     key_id=key.key_id,
                     label="device",
                 )
-                devices.append((org, seed))
+                block = ids.random_block()
+                post(
+                    authority,
+                    "kz-eco",
+                    "labels.issued",
+                    org=org,
+                    block=block,
+                    count=ids.MAX_ISSUE,
+                )
+                devices.append((org, seed, block))
     return devices
 
 
 def _load(
     base: str,
     origin: str,
-    seeds: list[tuple[str, bytes]],
+    seeds: list[tuple[str, bytes, str]],
     each: int,
     token: str,
     readers: int,
@@ -115,20 +126,24 @@ def _load(
     out: Any,
 ) -> None:
     """The load process: devices submitting with readers alongside, then readers alone."""
-    devices = [(org, SigningKey.from_seed(seed)) for org, seed in seeds]
+    devices = [(org, SigningKey.from_seed(seed), block) for org, seed, block in seeds]
     bodies = [
         [
             json.dumps(
                 sign_event(
                     key,
                     make_event(
-                        "lot.registered", log=origin, actor=org, key=key, **lot_fields(f"B-{i}-{n}")
+                        "lot.registered",
+                        log=origin,
+                        actor=org,
+                        key=key,
+                        **lot_fields(ids.make(block, n)),
                     ),
                 ).to_json()
             ).encode()
             for n in range(each)
         ]
-        for i, (org, key) in enumerate(devices)
+        for org, key, block in devices
     ]
     out.put(asyncio.run(_drive(base, bodies, token, readers, read_seconds)))
 

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
-from ledger.demo import DemoLog, build_demo_log
+from ledger.demo import AUTHORITY_ID, DemoLog, build_demo_log
+from ledger.labels import ids
 from ledger.merkle import (
     CompactRange,
     Node,
@@ -120,11 +121,15 @@ def bench_merkle(size: int, samples: int) -> dict[str, float]:
 
 def _realistic_log(lots: int) -> DemoLog:
     demo = build_demo_log()
+    block = "B3NC"
+    demo.submit(
+        "labels.issued", AUTHORITY_ID, org="almaty-collect", block=block, count=ids.MAX_ISSUE
+    )
     for i in range(lots):
         demo.submit(
             "lot.registered",
             "almaty-collect",
-            lot=f"KZB{i:07d}",
+            lot=ids.make(block, i),
             category=1 + i % 6,
             waste_code="20 01 35*",
             hazardous=True,

@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 from ledger.entries import Entry
 from ledger.events import Submission, make_event, sign_event, utc_now
 from ledger.keys import SigningKey
+from ledger.labels import ids
 from ledger.merkle import (
     CompactRange,
     consistency_proof_from_nodes,
@@ -74,11 +75,17 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 @dataclass
 class Org:
-    """A submitting organisation: its id and signing key."""
+    """A submitting organisation: its id, signing key and the label block it was issued."""
 
     ident: str
     key: SigningKey
     counter: int = 0
+    block: str = field(default_factory=ids.random_block)
+
+    def next_lot(self) -> str:
+        """The id on the organisation's next label."""
+        self.counter += 1
+        return ids.make(self.block, self.counter)
 
 
 @dataclass
@@ -116,9 +123,8 @@ def lot_event(org: Org, lot: str) -> dict[str, Any]:
 
 
 def wire(org: Org, prefix: str) -> bytes:
-    """The JSON a submitter sends for its next lot."""
-    org.counter += 1
-    sub = sign_event(org.key, lot_event(org, f"{prefix}-{org.ident}-{org.counter}"))
+    """The JSON a submitter sends for its next lot (``prefix`` names the run, for readers)."""
+    sub = sign_event(org.key, lot_event(org, org.next_lot()))
     return json.dumps(sub.to_json()).encode("utf-8")
 
 
@@ -149,7 +155,7 @@ def scratch_pg(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 
 def register(log: SqlLog, authority: SigningKey, orgs: Sequence[Org]) -> None:
-    """Register the submitting organisations and bind their keys."""
+    """Register the submitting organisations, bind their keys and issue their labels."""
     subs = []
     for i, org in enumerate(orgs):
         subs.append(
@@ -181,6 +187,20 @@ def register(log: SqlLog, authority: SigningKey, orgs: Sequence[Org]) -> None:
                     public_key=org.key.public.base64,
                     key_id=org.key.key_id,
                     label="collector terminal",
+                ),
+            )
+        )
+        subs.append(
+            sign_event(
+                authority,
+                make_event(
+                    "labels.issued",
+                    log=ORIGIN,
+                    actor=AUTHORITY,
+                    key=authority,
+                    org=org.ident,
+                    block=org.block,
+                    count=ids.MAX_ISSUE,
                 ),
             )
         )
@@ -239,8 +259,7 @@ class Loader:
         subs = []
         for n in range(count):
             org = self.orgs[n % len(self.orgs)]
-            org.counter += 1
-            lot = f"bulk-{org.ident}-{org.counter}"
+            lot = org.next_lot()
             subs.append((lot, sign_event(org.key, lot_event(org, lot))))
         for store, tail in zip(self.stores, self.tails, strict=True):
             entries, nodes, heads = [], [], []

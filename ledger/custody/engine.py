@@ -19,8 +19,9 @@ from typing import Any, Protocol
 
 from ledger.custody import fields as f
 from ledger.custody.settings import Rules
-from ledger.errors import RuleError
+from ledger.errors import LotIdError, RuleError
 from ledger.events import Event
+from ledger.labels import ids
 
 Doc = dict[str, Any]
 DocKey = tuple[str, str]
@@ -220,6 +221,34 @@ class Rulebook:
                 lot=lot["id"],
             )
 
+    def _check_label(self, ident: str, *, required: bool) -> None:
+        """A new lot's id in the label format must be one issued to the actor.
+
+        A registered lot must carry a label id; lots made by splits and merges
+        may instead take an id of their own, as long as it is not one that
+        looks like a label.
+        """
+        try:
+            canonical = ids.normalise(ident)
+        except LotIdError as exc:
+            if required:
+                raise RuleError(str(exc), rule="lot-id", subject=ident) from None
+            return
+        if canonical != ident:
+            raise RuleError(
+                f"lot id {ident!r} must be written in its canonical form {canonical!r}",
+                rule="lot-id",
+                subject=ident,
+            )
+        block, serial = ids.split(ident)
+        issued = self._read("labels", block)
+        if issued is None or issued["org"] != self._actor_id or serial >= issued["count"]:
+            raise RuleError(
+                f"lot id {ident} was not issued to {self._actor_id}",
+                rule="lot-id",
+                subject=ident,
+            )
+
     def _new_lot(
         self,
         ident: str,
@@ -251,6 +280,7 @@ class Rulebook:
             }
         )
         base.update(fields)
+        self._check_label(ident, required=parent is None and event["type"] == "lot.registered")
         self._create(
             "lot",
             ident,

@@ -7,6 +7,7 @@ from ledger.custody import fields as f
 from ledger.custody.engine import Rulebook
 from ledger.errors import RuleError
 from ledger.events import Event
+from ledger.labels import ids
 
 
 class RegistryRules(Rulebook):
@@ -52,6 +53,30 @@ class RegistryRules(Rulebook):
                 "deregistered_seq": None,
                 "licences": {},
             },
+        )
+
+    def _labels_issued(self, event: Event) -> None:
+        org = f.ident(event, "org")
+        assert org is not None
+        self._org(org)
+        block = f.need(event, "block")
+        if not isinstance(block, str) or not ids.BLOCK_RE.match(block):
+            raise RuleError(
+                f"block must be {ids.BLOCK_LEN} characters of {ids.ALPHABET}", rule="format"
+            )
+        count = f.count(f.need(event, "count"), "count", minimum=1)
+        if count > ids.MAX_ISSUE:
+            raise RuleError(
+                f"count must be at most {ids.MAX_ISSUE} labels per entry", rule="format"
+            )
+        if self._read("labels", block) is not None:
+            raise RuleError(
+                f"label block {block} was issued before", rule="duplicate", subject=block
+            )
+        self._create(
+            "labels",
+            block,
+            {"block": block, "org": org, "count": count, "issued_seq": self._seq},
         )
 
     def _org_updated(self, event: Event) -> None:

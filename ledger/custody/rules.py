@@ -29,6 +29,7 @@ from ledger.custody.revisions import RevisionRules
 from ledger.custody.settings import Rules
 from ledger.errors import RuleError
 from ledger.events import Event
+from ledger.labels import ids
 
 __all__ = [
     "CLOSED",
@@ -51,6 +52,7 @@ REGISTRY_TYPES = frozenset(
         "license.granted",
         "license.suspended",
         "license.revoked",
+        "labels.issued",
     }
 )
 #: Key registry events, checked with the bindings (see :mod:`ledger.keyring`).
@@ -69,6 +71,7 @@ class Custody(RegistryRules, LotRules, RevisionRules):
             "license.granted": self._license_granted,
             "license.suspended": self._license_suspended,
             "license.revoked": self._license_revoked,
+            "labels.issued": self._labels_issued,
             "lot.registered": self._lot_registered,
             "transfer.dispatched": self._dispatched,
             "transfer.taken_over": self._taken_over,
@@ -154,6 +157,11 @@ def references(event: Mapping[str, Any]) -> set[DocKey]:
                     for key in ("lot", "return_lot"):
                         if isinstance(item.get(key), str):
                             refs.add(("lot", item[key]))
+    for kind, ident in list(refs):
+        if kind == "lot" and ids.is_lot_id(ident):
+            refs.add(("labels", ident[: ids.BLOCK_LEN]))
+    if event.get("type") == "labels.issued" and isinstance(event.get("block"), str):
+        refs.add(("labels", event["block"]))
     for name in ("transfer", "follows"):
         if isinstance(event.get(name), str):
             refs.add(("transfer", event[name]))

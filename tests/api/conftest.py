@@ -15,9 +15,12 @@ from ledger.demo import lot_fields
 from ledger.events import make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.create import create_log
+from tests.storage.logs import block_of, label
 
 ORIGIN = "api.tizbek.kz/log"
 AUTHORITY = "kz-eco"
+#: The first labels issued to the collector.
+L1, L2, L3 = (label("almaty-collect", n) for n in (1, 2, 3))
 
 
 @dataclass
@@ -84,6 +87,13 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
                 == 201
             )
             world.keys[org] = key
+            if role == "collector":
+                assert (
+                    world.post(
+                        AUTHORITY, "labels.issued", org=org, block=block_of(org), count=1_000
+                    ).status_code
+                    == 201
+                )
         yield world
 
 

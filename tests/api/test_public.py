@@ -7,23 +7,23 @@ from pathlib import Path
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import VerifierKey
-from tests.api.conftest import ORIGIN, Api, register_lot
+from tests.api.conftest import L1, ORIGIN, Api, register_lot
 
 
 def test_log_checkpoint_and_proofs_verify(api: Api) -> None:
-    lot = register_lot(api, "L1").json()
+    lot = register_lot(api, L1).json()
     info = api.client.get("/v1/log").json()
-    assert (info["origin"], info["size"], info["authority"]) == (ORIGIN, 10, "kz-eco")
+    assert (info["origin"], info["size"], info["authority"]) == (ORIGIN, 12, "kz-eco")
     note = api.client.get("/v1/checkpoint")
     assert note.headers["content-type"] == "text/plain; charset=utf-8"
     checkpoint = verify_checkpoint(note.text, VerifierKey.parse(info["verifier_key"]))
-    assert checkpoint.size == 10
-    proof = api.client.get("/v1/proof/inclusion", params={"seq": lot["seq"], "size": 10}).json()
+    assert checkpoint.size == 12
+    proof = api.client.get("/v1/proof/inclusion", params={"seq": lot["seq"], "size": 12}).json()
     entry_bytes = _canonical(lot["entry"])
     assert leaf_hash(entry_bytes).hex() == lot["leaf_hash"]
     verify_inclusion(
         index=lot["seq"],
-        size=10,
+        size=12,
         leaf=bytes.fromhex(lot["leaf_hash"]),
         proof=[bytes.fromhex(h) for h in proof["hashes"]],
         root=checkpoint.root,
@@ -31,11 +31,11 @@ def test_log_checkpoint_and_proofs_verify(api: Api) -> None:
     history = api.client.get("/v1/checkpoints").json()
     old = verify_checkpoint(history[1]["note"], VerifierKey.parse(info["verifier_key"]))
     consistency = api.client.get(
-        "/v1/proof/consistency", params={"first": old.size, "second": 10}
+        "/v1/proof/consistency", params={"first": old.size, "second": 12}
     ).json()
     verify_consistency(
         old_size=old.size,
-        size=10,
+        size=12,
         old_root=old.root,
         root=checkpoint.root,
         proof=[bytes.fromhex(h) for h in consistency["hashes"]],

@@ -13,7 +13,7 @@ import pytest
 from ledger.bundle import verify_bundle
 from ledger.storage.engine import make_engine
 from ledger.storage.tokens import create_token, revoke_token
-from tests.api.conftest import Api, register_lot
+from tests.api.conftest import L1, Api, register_lot
 from tests.tizbek_cli import run_tizbek
 
 
@@ -38,24 +38,24 @@ def _get(api: Api, path: str, token: str | None = None, **params: Any) -> httpx.
 
 
 def test_who_sees_a_lot(api: Api, tokens: dict[str, str]) -> None:
-    register_lot(api, "L1")
-    assert _get(api, "/v1/lots/L1", tokens["collector"]).json()["holder"] == "almaty-collect"
-    assert _get(api, "/v1/lots/L1", tokens["inspector"]).status_code == 200
-    other = _get(api, "/v1/lots/L1", tokens["other"])
+    register_lot(api, L1)
+    assert _get(api, f"/v1/lots/{L1}", tokens["collector"]).json()["holder"] == "almaty-collect"
+    assert _get(api, f"/v1/lots/{L1}", tokens["inspector"]).status_code == 200
+    other = _get(api, f"/v1/lots/{L1}", tokens["other"])
     assert (other.status_code, other.json()["code"]) == (404, "not_found")
-    nobody = _get(api, "/v1/lots/L1")
+    nobody = _get(api, f"/v1/lots/{L1}")
     assert (nobody.status_code, nobody.json()["code"]) == (401, "token_required")
-    dead = _get(api, "/v1/lots/L1", tokens["revoked"])
+    dead = _get(api, f"/v1/lots/{L1}", tokens["revoked"])
     assert (dead.status_code, dead.json()["code"]) == (401, "invalid_token")
-    forged = _get(api, "/v1/lots/L1", "tzb_forged")
+    forged = _get(api, f"/v1/lots/{L1}", "tzb_forged")
     assert forged.status_code == 401
     assert _get(api, "/v1/lots", tokens["other"]).json() == []
-    assert [lot["id"] for lot in _get(api, "/v1/lots", tokens["collector"]).json()] == ["L1"]
-    assert _get(api, "/v1/lots", tokens["inspector"], state="held").json()[0]["id"] == "L1"
+    assert [lot["id"] for lot in _get(api, "/v1/lots", tokens["collector"]).json()] == [L1]
+    assert _get(api, "/v1/lots", tokens["inspector"], state="held").json()[0]["id"] == L1
 
 
 def test_entries_are_for_inspectors(api: Api, tokens: dict[str, str]) -> None:
-    lot = register_lot(api, "L1").json()
+    lot = register_lot(api, L1).json()
     listing = _get(api, "/v1/entries", tokens["inspector"], start=0, limit=3).json()
     assert [e["seq"] for e in listing] == [0, 1, 2]
     stream = _get(api, "/v1/entries", tokens["inspector"], format="jsonl")
@@ -69,15 +69,15 @@ def test_entries_are_for_inspectors(api: Api, tokens: dict[str, str]) -> None:
 
 
 def test_the_lot_bundle_verifies_offline(api: Api, tokens: dict[str, str], tmp_path: Path) -> None:
-    first = register_lot(api, "L1").json()
-    api.post("almaty-collect", "lot.lost", lot="L1", after=first["leaf_hash"], reason="stolen")
-    bundle = _get(api, "/v1/lots/L1/bundle", tokens["collector"]).json()
+    first = register_lot(api, L1).json()
+    api.post("almaty-collect", "lot.lost", lot=L1, after=first["leaf_hash"], reason="stolen")
+    bundle = _get(api, f"/v1/lots/{L1}/bundle", tokens["collector"]).json()
     report = verify_bundle(bundle)
     assert report.kind == "entries"
     path = tmp_path / "l1.json"
     path.write_text(json.dumps(bundle))
     assert run_tizbek("verify", str(path), cwd=tmp_path).returncode == 0
-    assert _get(api, "/v1/lots/L1/bundle", tokens["other"]).status_code == 404
+    assert _get(api, f"/v1/lots/{L1}/bundle", tokens["other"]).status_code == 404
 
 
 def test_registry_and_discrepancies(api: Api, tokens: dict[str, str]) -> None:

@@ -98,6 +98,11 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
         process.wait(timeout=20)
 
 
+#: Label 1 of block E2E0 with its check character, as docs/protocol.md defines it:
+#: 9·14 + 8·2 + 7·14 + 2·1 + 1·6 = 248 = 8·31.
+LOT = "E2E000016"
+
+
 def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -> None:
     base, env, tmp = server
     origin = httpx.get(f"{base}/v1/log").json()["origin"]
@@ -150,11 +155,12 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
         categories=[6],
         operations=["R4"],
     )
+    send(authority, "labels.issued", org="almaty-collect", block="E2E0", count=24)
     collector, carrier, recycler = devices.values()
     lot = send(
         collector,
         "lot.registered",
-        lot="E2E-1",
+        lot=LOT,
         category=6,
         waste_code="20 01 35*",
         hazardous=True,
@@ -172,7 +178,7 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
         to="karaganda-rec",
         transporter="steppe-haulage",
         vehicle="001 AB 02",
-        lots=[{"lot": "E2E-1", "after": lot["leaf_hash"], "weight_g": 48_000}],
+        lots=[{"lot": LOT, "after": lot["leaf_hash"], "weight_g": 48_000}],
     )
     taken = send(carrier, "transfer.taken_over", transfer="T-E2E", after=sent["leaf_hash"])
     got = send(
@@ -180,14 +186,12 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
         "transfer.received",
         transfer="T-E2E",
         after=taken["leaf_hash"],
-        lots=[
-            {"lot": "E2E-1", "after": sent["leaf_hash"], "weight_g": 47_600, "outcome": "accepted"}
-        ],
+        lots=[{"lot": LOT, "after": sent["leaf_hash"], "weight_g": 47_600, "outcome": "accepted"}],
     )
     done = send(
         recycler,
         "lot.processed",
-        lot="E2E-1",
+        lot=LOT,
         after=got["leaf_hash"],
         operation="R4",
         outputs=[
@@ -195,13 +199,13 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
             {"waste_code": "19 12 04", "material": "plastics", "weight_g": 25_000},
         ],
     )
-    heads["E2E-1"] = done["leaf_hash"]
+    heads[LOT] = done["leaf_hash"]
     refused = httpx.post(
         f"{base}/v1/events",
         json=recycler.sign(
             origin,
             "lot.processed",
-            lot="E2E-1",
+            lot=LOT,
             after=done["leaf_hash"],
             operation="R4",
             outputs=[],
@@ -223,7 +227,7 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
     )
     assert made.returncode == 0, made.stderr
     token = made.stdout.splitlines()[-1]
-    bundle = httpx.get(f"{base}/v1/lots/E2E-1/bundle", headers={"authorization": f"Bearer {token}"})
+    bundle = httpx.get(f"{base}/v1/lots/{LOT}/bundle", headers={"authorization": f"Bearer {token}"})
     assert bundle.status_code == 200
     (tmp / "lot.json").write_text(bundle.text)
     log_key = httpx.get(f"{base}/v1/log").json()["verifier_key"]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 
-from tests.api.conftest import Api, register_lot
+from tests.api.conftest import L1, Api, register_lot
 
 PROBLEM = "application/problem+json"
 
 
 def test_a_new_submission_is_created_and_a_resend_returns_it(api: Api) -> None:
-    submission = api.signed("almaty-collect", "lot.registered", **_fields("L1"))
+    submission = api.signed("almaty-collect", "lot.registered", **_fields(L1))
     first = api.client.post("/v1/events", json=submission)
     assert first.status_code == 201
     body = first.json()
     assert body["entry"]["event"] == submission["event"]
-    assert body["seq"] == 9
+    assert body["seq"] == 11
     assert len(body["leaf_hash"]) == 64
     again = api.client.post("/v1/events", json=submission)
     assert (again.status_code, again.json()) == (200, body)
@@ -28,7 +28,7 @@ def _fields(lot: str) -> dict[str, object]:
 
 
 def test_a_rule_refusal_names_the_rule(api: Api) -> None:
-    answer = api.post("steppe-haulage", "lot.registered", **_fields("L1"))
+    answer = api.post("steppe-haulage", "lot.registered", **_fields(L1))
     assert answer.status_code == 422
     assert answer.headers["content-type"] == PROBLEM
     problem = answer.json()
@@ -38,15 +38,15 @@ def test_a_rule_refusal_names_the_rule(api: Api) -> None:
 
 
 def test_a_stale_after_is_a_conflict(api: Api) -> None:
-    first = register_lot(api, "L1").json()
-    api.post("almaty-collect", "lot.lost", lot="L1", after=first["leaf_hash"], reason="x")
-    stale = api.post("almaty-collect", "lot.lost", lot="L1", after=first["leaf_hash"], reason="y")
+    first = register_lot(api, L1).json()
+    api.post("almaty-collect", "lot.lost", lot=L1, after=first["leaf_hash"], reason="x")
+    stale = api.post("almaty-collect", "lot.lost", lot=L1, after=first["leaf_hash"], reason="y")
     assert stale.status_code == 409
     assert stale.json()["code"] == "reference"
 
 
 def test_a_bad_signature_and_an_unknown_key(api: Api) -> None:
-    submission = api.signed("almaty-collect", "lot.registered", **_fields("L1"))
+    submission = api.signed("almaty-collect", "lot.registered", **_fields(L1))
     submission["event"]["weight_g"] = 1
     answer = api.client.post("/v1/events", json=submission)
     assert (answer.status_code, answer.json()["code"]) == (422, "signature")

@@ -28,20 +28,20 @@ def _fails_at(bundle: Any, seq: int | None, check: str | None = None) -> Verific
 def test_whole_log_bundle_verifies(demo: DemoLog) -> None:
     bundle = demo.log.bundle()
     report = verify_bundle(json.loads(json.dumps(bundle)))
-    assert report.entries == demo.log.size == 13
+    assert report.entries == demo.log.size == 14
     assert report.kind == "log"
     assert report.consistency_checked == 2
     assert report.log_key == str(demo.log.signer.verifier)
-    assert "OK: 13 entries" in report.summary()
+    assert "OK: 14 entries" in report.summary()
 
 
 def test_sparse_bundle_verifies(demo: DemoLog) -> None:
-    bundle = demo.log.bundle([8])
+    bundle = demo.log.bundle([9])
     report = verify_bundle(bundle)
     assert report.kind == "entries"
     # Entry 0 and the binding of the collector's key (seq 5) come along.
-    assert [e["seq"] for e in bundle["entries"]] == [0, 5, 8]
-    assert (report.entries, report.first_seq, report.last_seq) == (3, 0, 8)
+    assert [e["seq"] for e in bundle["entries"]] == [0, 5, 9]
+    assert (report.entries, report.first_seq, report.last_seq) == (3, 0, 9)
 
 
 def _flip(text: str, position: int) -> str:
@@ -77,7 +77,7 @@ def test_reordering_names_the_displaced_entry(demo: DemoLog, i: int, j: int) -> 
     _fails_at(bundle, i, "order")
 
 
-@pytest.mark.parametrize("seq", range(13))
+@pytest.mark.parametrize("seq", range(14))
 def test_dropping_an_entry_names_it(demo: DemoLog, seq: int) -> None:
     bundle = demo.log.bundle()
     del bundle["entries"][seq]
@@ -85,11 +85,11 @@ def test_dropping_an_entry_names_it(demo: DemoLog, seq: int) -> None:
 
 
 def test_dropping_an_entry_of_a_lot_from_a_sparse_bundle(demo: DemoLog) -> None:
-    # The receipt's `after` names the dispatch (seq 9); without it the lot's history has a hole.
-    bundle = demo.log.bundle([8, 9, 10, 11])
-    assert bundle["entries"][5]["seq"] == 9
-    del bundle["entries"][5]
-    error = _fails_at(bundle, 11, "reference")
+    # The receipt's `after` names the dispatch (seq 10); without it the lot's history has a hole.
+    bundle = demo.log.bundle([9, 10, 11, 12])
+    index = [e["seq"] for e in bundle["entries"]].index(10)
+    del bundle["entries"][index]
+    error = _fails_at(bundle, 12, "reference")
     assert "latest entry about" in error.message
 
 
@@ -114,12 +114,12 @@ def test_inserting_a_forged_entry_names_it(demo: DemoLog) -> None:
 
 
 def test_entry_from_another_log_in_a_sparse_bundle(demo: DemoLog) -> None:
-    # Entry 10 slipped into a bundle of entry 8 with a proof that is not its own.
-    bundle = demo.log.bundle([8])
-    other = demo.log.bundle([10])
+    # Entry 11 slipped into a bundle of entry 9 with a proof that is not its own.
+    bundle = demo.log.bundle([9])
+    other = demo.log.bundle([11])
     bundle["entries"].append(other["entries"][-1])
     bundle["entries"][-1]["proof"] = bundle["entries"][-2]["proof"]
-    _fails_at(bundle, 10, "proof")
+    _fails_at(bundle, 11, "proof")
 
 
 def test_checkpoint_signed_by_another_key(demo: DemoLog) -> None:

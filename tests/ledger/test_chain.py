@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import AUTHORITY_ID, DemoLog, lot_fields
+from ledger.demo import AUTHORITY_ID, DemoLog, demo_lot, lot_fields
 from ledger.errors import EventFormatError, VerificationError
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
@@ -95,7 +95,7 @@ def test_key_bound_with_mismatched_id(demo: DemoLog) -> None:
 
 
 def test_lot_cannot_be_created_twice(demo: DemoLog) -> None:
-    _refused(demo, "reference", demo.keys["almaty-collect"], lot="KZDEMO0000")
+    _refused(demo, "reference", demo.keys["almaty-collect"], lot=demo_lot(0))
 
 
 def test_after_must_name_the_latest_entry(demo: DemoLog) -> None:
@@ -124,7 +124,7 @@ def test_unknown_subject_is_refused(demo: DemoLog) -> None:
 
 
 def test_same_submission_twice_is_idempotent(demo: DemoLog) -> None:
-    sub = _collector_registers(demo, "L9")
+    sub = _collector_registers(demo, demo_lot(9))
     first = demo.log.append(sub)
     again = demo.log.append(sub)
     assert again == first
@@ -133,7 +133,7 @@ def test_same_submission_twice_is_idempotent(demo: DemoLog) -> None:
 
 def test_reused_nonce_with_other_content_is_refused(demo: DemoLog) -> None:
     key = demo.keys["almaty-collect"]
-    first = _collector_registers(demo, "L9")
+    first = _collector_registers(demo, demo_lot(9))
     demo.log.append(first)
     replay = dict(first.event, lot="L10")
     with pytest.raises(EventFormatError, match="nonce"):
@@ -142,7 +142,7 @@ def test_reused_nonce_with_other_content_is_refused(demo: DemoLog) -> None:
 
 def test_logged_at_never_goes_back(demo: DemoLog) -> None:
     demo.log._clock = lambda: "2000-01-01T00:00:00Z"
-    entry = demo.log.append(_collector_registers(demo, "L9"))
+    entry = demo.log.append(_collector_registers(demo, demo_lot(9)))
     assert entry.logged_at == demo.log.entries[entry.seq - 1].logged_at
 
 

@@ -23,7 +23,7 @@ def tizbek(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def bundle_path(tmp_path: Path) -> Path:
     run = tizbek("demo", "--out", "bundle.json", "--lots", "1", "--no-serve", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "OK: 13 entries" in run.stdout
+    assert "OK: 14 entries" in run.stdout
     return tmp_path / "bundle.json"
 
 
@@ -31,7 +31,7 @@ def test_verify_ok_prints_one_line(bundle_path: Path) -> None:
     run = tizbek("verify", str(bundle_path), cwd=bundle_path.parent)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\n") == 1
-    assert run.stdout.startswith("OK: 13 entries")
+    assert run.stdout.startswith("OK: 14 entries")
 
 
 def test_verify_with_pinned_key(bundle_path: Path) -> None:
@@ -47,14 +47,14 @@ def test_verify_with_pinned_key(bundle_path: Path) -> None:
 
 def test_a_changed_byte_in_the_file_names_the_entry(bundle_path: Path) -> None:
     raw = bundle_path.read_bytes()
-    # The lot registration (seq 8) declares 182500 g; make it 982500 g.
+    # The lot registration (seq 9) declares 182500 g; make it 982500 g.
     start = raw.index(b'weight_g\\":182500', raw.index(b"lot.registered"))
     digit = start + len(b'weight_g\\":')
     bundle_path.write_bytes(raw[:digit] + b"9" + raw[digit + 1 :])
     run = tizbek("verify", str(bundle_path), cwd=bundle_path.parent)
     assert run.returncode == 1
     assert run.stdout == ""
-    assert run.stderr.startswith("tizbek: FAILED: seq 8: proof: ")
+    assert run.stderr.startswith("tizbek: FAILED: seq 9: proof: ")
     assert run.stderr.count("\n") == 1
 
 

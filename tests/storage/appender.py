@@ -1,4 +1,7 @@
-"""A child process that appends ``count`` lot registrations to a stored log (for the tests)."""
+"""A child process that appends ``count`` lot registrations to a stored log (for the tests).
+
+The lots carry the labels ``first``, ``first + 1``, ... of the block issued to the org.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ from ledger.events import make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.engine import make_engine
 from ledger.storage.sqllog import SqlLog
+from tests.storage.logs import label
 
 
 def main() -> None:
     url, keys, key_file, org, count, done = sys.argv[1:7]
-    prefix = sys.argv[7] if len(sys.argv) > 7 else org
+    first = int(sys.argv[7]) if len(sys.argv) > 7 else 0
     engine = make_engine(url)
     log = SqlLog.open(engine, Path(keys) / "log.key")
     key = SigningKey.load(Path(key_file))
@@ -25,7 +29,7 @@ def main() -> None:
                 log=log.signer.name,
                 actor=org,
                 key=key,
-                **lot_fields(f"{prefix}-{i}"),
+                **lot_fields(label(org, first + i)),
             )
             entry, _ = log.append(sign_event(key, event))
             acknowledged.write(f"{entry.seq} {entry.hash.hex()}\n")

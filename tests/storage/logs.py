@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from ledger.demo import lot_fields
 from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
+from ledger.labels import ids
 from ledger.storage.create import create_log
 from ledger.storage.engine import make_engine
 from ledger.storage.sqllog import SqlLog
@@ -64,6 +66,22 @@ def bound(authority: SigningKey, key: SigningKey, org: str) -> Submission:
     )
 
 
-def lot(key: SigningKey, org: str, ident: str, **changes: Any) -> Submission:
-    """A collector registers a lot."""
-    return signed(key, org, "lot.registered", **lot_fields(ident, **changes))
+def block_of(org: str) -> str:
+    """The label block the tests issue to ``org``: the same for the same name."""
+    digest = hashlib.sha256(org.encode()).digest()
+    return "".join(ids.ALPHABET[b % ids.BASE] for b in digest[: ids.BLOCK_LEN])
+
+
+def label(org: str, serial: int) -> str:
+    """The id on label ``serial`` issued to ``org``."""
+    return ids.make(block_of(org), serial)
+
+
+def issued(authority: SigningKey, org: str, count: int = 10_000) -> Submission:
+    """The authority issues ``org`` a block of labels."""
+    return signed(authority, "kz-auth", "labels.issued", org=org, block=block_of(org), count=count)
+
+
+def lot(key: SigningKey, org: str, serial: int, **changes: Any) -> Submission:
+    """A collector registers the lot that carries its label ``serial``."""
+    return signed(key, org, "lot.registered", **lot_fields(label(org, serial), **changes))

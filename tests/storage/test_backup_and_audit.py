@@ -37,7 +37,7 @@ def test_import_audit_export_round_trip(engine: Engine, demo: DemoLog) -> None:
     assert checkpoint.size == demo.log.size
     assert checkpoint.root == demo.log.checkpoints[-1][0].root
     report = audit_database(engine)
-    assert (report.entries, report.checkpoints) == (13, 3)
+    assert (report.entries, report.checkpoints) == (14, 3)
     assert report.root == checkpoint.root
     assert list(export_lines(engine)) == lines
     assert audit_database(engine, from_seq=5).checked_from == 5
@@ -47,10 +47,10 @@ def test_import_audit_export_round_trip(engine: Engine, demo: DemoLog) -> None:
 
 def test_import_refuses_a_tampered_file_and_writes_nothing(engine: Engine, demo: DemoLog) -> None:
     lines = _lines(demo)
-    lines[9] = lines[9].replace('"items":40', '"items":41')
+    lines[10] = lines[10].replace('"items":40', '"items":41')
     with pytest.raises(VerificationError) as caught:
         import_lines(engine, lines)
-    assert caught.value.seq == 8
+    assert caught.value.seq == 9
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 0
 
@@ -81,10 +81,10 @@ def _audit_fails_at(engine: Engine, seq: int) -> VerificationError:
 def test_a_changed_byte_in_an_entry_is_named(engine: Engine, demo: DemoLog) -> None:
     import_lines(engine, _lines(demo))
     _drop_triggers(engine)
-    data = demo.log.entries[9].data.replace(b'"vehicle":"KZ 123', b'"vehicle":"KZ 124')
+    data = demo.log.entries[10].data.replace(b'"vehicle":"KZ 123', b'"vehicle":"KZ 124')
     with engine.begin() as conn:
-        conn.execute(text("UPDATE log_entries SET data = :d WHERE seq = 9"), {"d": data})
-    _audit_fails_at(engine, 9)
+        conn.execute(text("UPDATE log_entries SET data = :d WHERE seq = 10"), {"d": data})
+    _audit_fails_at(engine, 10)
 
 
 def test_a_changed_merkle_node_is_named(engine: Engine, demo: DemoLog) -> None:
@@ -104,8 +104,8 @@ def test_a_deleted_tail_is_caught_against_the_last_checkpoint(
     import_lines(engine, _lines(demo))
     _drop_triggers(engine)
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM log_entries WHERE seq = 12"))
-    error = _audit_fails_at(engine, 12)
+        conn.execute(text("DELETE FROM log_entries WHERE seq = 13"))
+    error = _audit_fails_at(engine, 13)
     assert error.check == "checkpoint"
 
 
@@ -120,7 +120,7 @@ def test_cli_export_import_verify(tmp_path: Path, database_url: str, demo: DemoL
     assert run.returncode == 0, run.stderr
     run = tizbek("verify", "--db", database_url)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("OK: 13 entries")
+    assert run.stdout.startswith("OK: 14 entries")
     run = tizbek("export", str(tmp_path / "again.jsonl"))
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "again.jsonl").read_text() == source.read_text()
@@ -134,12 +134,12 @@ def test_a_failure_after_batches_were_written_leaves_the_database_empty(
 
     monkeypatch.setattr(backup, "BATCH", 2)
     lines = _lines(demo)
-    lines[12] = lines[12].replace('"outcome":"accepted"', '"outcome":"refused"')
+    lines[13] = lines[13].replace('"outcome":"accepted"', '"outcome":"refused"')
     with pytest.raises(VerificationError) as caught:
         import_lines(engine, lines)
-    assert caught.value.seq == 11
+    assert caught.value.seq == 12
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM tree_nodes")).scalar() == 0
     import_lines(engine, _lines(demo))
-    assert audit_database(engine).entries == 13
+    assert audit_database(engine).entries == 14

@@ -16,9 +16,9 @@ APPENDS = 200
 def test_eight_processes_append_two_hundred_each(tmp_path: Path, database_url: str) -> None:
     orgs = [f"org{n}" for n in range(PROCESSES)]
     engine, _ = log_with_workers(tmp_path, database_url, orgs)
-    base = 1 + 2 * PROCESSES  # genesis, then each org registered and its key bound
+    base = 1 + 3 * PROCESSES  # genesis, then each org registered, its key bound, labels issued
     children = [
-        start_appender(tmp_path, database_url, org, APPENDS, tmp_path / f"ack-{org}", org)
+        start_appender(tmp_path, database_url, org, APPENDS, tmp_path / f"ack-{org}", 0)
         for org in orgs
     ]
     assert [c.wait(timeout=600) for c in children] == [0] * PROCESSES

@@ -35,6 +35,7 @@ from ledger.storage.backup import export_header, import_lines
 from ledger.storage.engine import make_engine
 from ledger.storage.rebuild import rebuild_projections
 from ledger.storage.sqllog import SqlLog
+from tests.storage.logs import block_of, label
 from tests.tizbek_cli import run_tizbek
 
 ORIGIN = "almaty.tizbek.kz/log"
@@ -144,6 +145,10 @@ class Month:
                 label="field device",
             )
             self.keys[org] = key
+        for collector in COLLECTORS:
+            self.act(
+                AUTHORITY, "labels.issued", org=collector, block=block_of(collector), count=500
+            )
         licence = {
             "waste_codes": ["20 01 35*", "20 01 36", "16 02 13*", "16 02 14", "16 02 16"],
             "categories": [1, 2, 3, 4, 5, 6],
@@ -205,7 +210,7 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
             if registered >= 200:
                 break
             collector = COLLECTORS[registered % 3]
-            lot = f"ALA-{registered + 1:04d}"
+            lot = label(collector, registered + 1)
             weight = rng.randint(8_000, 250_000)
             code, hazardous = rng.choice([("20 01 35*", True), ("20 01 36", False)])
             fields = lot_fields(
@@ -439,8 +444,8 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
                 "role",
                 COLLECTORS[0],
                 "lot.processed",
-                lot="ALA-0001",
-                after=m.head("lot", "ALA-0001"),
+                lot=label(COLLECTORS[0], 1),
+                after=m.head("lot", label(COLLECTORS[0], 1)),
                 operation="R4",
                 outputs=[],
             )

@@ -41,7 +41,7 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
     )
     log = SqlLog(engine, demo.log.signer)
     demo_key = demo.keys["almaty-collect"]
-    from ledger.demo import lot_fields
+    from ledger.demo import demo_lot, lot_fields
     from ledger.events import make_event, sign_event
 
     log.append(
@@ -52,14 +52,14 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
                 log=log.signer.name,
                 actor="almaty-collect",
                 key=demo_key,
-                **lot_fields("L-NEW"),
+                **lot_fields(demo_lot(1)),
             ),
         )
     )
     live = _projections(engine)
     assert len(live["keys"]) == 4
     assert len(live["heads"]) == 3
-    assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (6, 3, 1)
+    assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (7, 3, 1)
     assert [row[3] for row in live["lots"]] == ["processed", "held"]
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM subject_heads"))
@@ -68,6 +68,6 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
         conn.execute(text("DELETE FROM subject_docs WHERE kind = 'org'"))
     run = run_tizbek("rebuild", cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
     assert run.returncode == 0, run.stderr
-    assert "from 14 entries" in run.stdout
+    assert "from 15 entries" in run.stdout
     assert _projections(engine) == live
     engine.dispose()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ledger.custody import rules
-from ledger.demo import AUTHORITY_ID, build_demo_log, lot_fields
+from ledger.demo import AUTHORITY_ID, build_demo_log, demo_lot, lot_fields
 from ledger.events import make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage import migrate
@@ -17,6 +17,9 @@ from ledger.storage.backup import export_header, import_lines
 from ledger.storage.engine import make_engine
 from ledger.storage.sqllog import SqlLog
 from tests.tizbek_cli import run_tizbek
+
+L_BAD = demo_lot(1)
+L_X = demo_lot(5)
 
 
 def _signed(key: SigningKey, actor: str, etype: str, **fields: Any) -> Any:
@@ -39,7 +42,7 @@ def test_rule_breaking_entries_are_reported_with_seq_and_rule(
     log = SqlLog(engine, demo.log.signer)
     collector, recycler = demo.keys["almaty-collect"], demo.keys["karaganda-recycling"]
     registered, _ = log.append(
-        _signed(collector, "almaty-collect", "lot.registered", **lot_fields("L-BAD"))
+        _signed(collector, "almaty-collect", "lot.registered", **lot_fields(L_BAD))
     )
     log.append(
         _signed(
@@ -59,16 +62,18 @@ def test_rule_breaking_entries_are_reported_with_seq_and_rule(
             recycler,
             "karaganda-recycling",
             "lot.processed",
-            lot="L-BAD",
+            lot=L_BAD,
             after=registered.hash.hex(),
             operation="R4",
             outputs=[{"waste_code": "19 12 02", "material": "ferrous", "weight_g": 1000}],
         )
     )
     second, _ = log.append(
-        _signed(collector, "almaty-collect", "lot.registered", **lot_fields("L-BAD-2", weight_g=0))
+        _signed(
+            collector, "almaty-collect", "lot.registered", **lot_fields(demo_lot(2), weight_g=0)
+        )
     )
-    log.append(_signed(collector, "almaty-collect", "lot.registered", **lot_fields("L-FINE")))
+    log.append(_signed(collector, "almaty-collect", "lot.registered", **lot_fields(demo_lot(3))))
     monkeypatch.undo()
     log.close()
 
@@ -80,7 +85,7 @@ def test_rule_breaking_entries_are_reported_with_seq_and_rule(
     run = run_tizbek("verify", "--db", database_url, cwd=tmp_path)
     assert run.returncode == 1
     lines = run.stdout.splitlines()
-    assert lines[0].startswith(f"VIOLATION: seq {processed.seq}: rule: holder: lot L-BAD is held")
+    assert lines[0].startswith(f"VIOLATION: seq {processed.seq}: rule: holder: lot {L_BAD} is held")
     assert lines[1].startswith(f"VIOLATION: seq {second.seq}: rule: format: weight_g")
     assert "2 rule violation(s)" in run.stderr
     engine.dispose()
@@ -113,7 +118,7 @@ def test_processing_without_a_licence_is_named(
     )
     monkeypatch.setattr(rules.Custody, "apply", lambda self, event, **_: rules.Changes())
     collector, recycler = demo.keys["almaty-collect"], demo.keys["karaganda-recycling"]
-    lot, _ = log.append(_signed(collector, "almaty-collect", "lot.registered", **lot_fields("L-X")))
+    lot, _ = log.append(_signed(collector, "almaty-collect", "lot.registered", **lot_fields(L_X)))
     sent, _ = log.append(
         _signed(
             collector,
@@ -121,7 +126,7 @@ def test_processing_without_a_licence_is_named(
             "transfer.dispatched",
             transfer="T-X",
             to="karaganda-recycling",
-            lots=[{"lot": "L-X", "after": lot.hash.hex(), "weight_g": 1}],
+            lots=[{"lot": L_X, "after": lot.hash.hex(), "weight_g": 1}],
         )
     )
     got, _ = log.append(
@@ -131,7 +136,7 @@ def test_processing_without_a_licence_is_named(
             "transfer.received",
             transfer="T-X",
             after=sent.hash.hex(),
-            lots=[{"lot": "L-X", "after": sent.hash.hex(), "weight_g": 1, "outcome": "accepted"}],
+            lots=[{"lot": L_X, "after": sent.hash.hex(), "weight_g": 1, "outcome": "accepted"}],
         )
     )
     done, _ = log.append(
@@ -139,7 +144,7 @@ def test_processing_without_a_licence_is_named(
             recycler,
             "karaganda-recycling",
             "lot.processed",
-            lot="L-X",
+            lot=L_X,
             after=got.hash.hex(),
             operation="R4",
             outputs=[{"waste_code": "19 12 02", "material": "ferrous", "weight_g": 1}],

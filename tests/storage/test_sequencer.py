@@ -16,7 +16,7 @@ from ledger.storage.audit import audit_database
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import Appended, SqlLog
 from ledger.storage.tables import CHECKPOINTS, ENTRIES
-from tests.storage.logs import ORIGIN
+from tests.storage.logs import ORIGIN, issued, label
 from tests.storage.logs import bound as _bound
 from tests.storage.logs import lot as _lot
 from tests.storage.logs import registered as _registered
@@ -33,7 +33,8 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     collector = SigningKey.generate()
     stored = _registered(authority, "almaty-collect")
     sql.append(stored)
-    registered = _lot(collector, "almaty-collect", "L1")
+    sql.append(issued(authority, "almaty-collect"))
+    registered = _lot(collector, "almaty-collect", 1)
     reused = sign_event(
         collector,
         make_event(
@@ -42,21 +43,21 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
             actor="almaty-collect",
             key=collector,
             nonce=registered.event["nonce"],
-            **lot_fields("L2"),
+            **lot_fields(label("almaty-collect", 2)),
         ),
     )
-    stranger = _lot(SigningKey.generate(), "almaty-collect", "L3")
-    too_light = _lot(collector, "almaty-collect", "L4", weight_g=0)
+    stranger = _lot(SigningKey.generate(), "almaty-collect", 3)
+    too_light = _lot(collector, "almaty-collect", 4, weight_g=0)
     batch = [_bound(authority, collector, "almaty-collect"), registered, registered, reused]
     batch += [stored, stranger, too_light]
     results = sql.append_batch(batch)
 
     bound, first, again, refused, resent, unknown, broken = results
     assert isinstance(bound, Appended)
-    assert bound.entry.seq == 2
+    assert bound.entry.seq == 3
     assert bound.new
     assert isinstance(first, Appended)
-    assert first.entry.seq == 3
+    assert first.entry.seq == 4
     assert first.new
     assert isinstance(again, Appended)
     assert again == Appended(first.entry, False)
@@ -73,26 +74,36 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
 
     # A later entry of the same batch may name an earlier one as its ``after``.
     noted = _signed(
-        collector, "almaty-collect", "lot.lost", lot="L1", after=first.entry.hash.hex(), reason="x"
+        collector,
+        "almaty-collect",
+        "lot.lost",
+        lot=label("almaty-collect", 1),
+        after=first.entry.hash.hex(),
+        reason="x",
     )
     noted_again = _signed(
-        collector, "almaty-collect", "lot.lost", lot="L1", after=first.entry.hash.hex(), reason="y"
+        collector,
+        "almaty-collect",
+        "lot.lost",
+        lot=label("almaty-collect", 1),
+        after=first.entry.hash.hex(),
+        reason="y",
     )
     second = sql.append_batch([noted, noted_again])
     assert isinstance(second[0], Appended)
-    assert second[0].entry.seq == 4
+    assert second[0].entry.seq == 5
     assert isinstance(second[1], VerificationError)
     assert second[1].check == "reference"
 
-    assert _count(sql, ENTRIES) == 5
-    assert _count(sql, CHECKPOINTS) == 4  # genesis, the single append, and one per batch
+    assert _count(sql, ENTRIES) == 6
+    assert _count(sql, CHECKPOINTS) == 5  # genesis, the two single appends, and one per batch
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (5, 4)
+    assert (report.entries, report.checkpoints) == (6, 5)
 
 
 def test_a_batch_of_refusals_writes_nothing(log: tuple[SqlLog, SigningKey]) -> None:
     sql, _ = log
-    results = sql.append_batch([_lot(SigningKey.generate(), "nobody", "L1")])
+    results = sql.append_batch([_lot(SigningKey.generate(), "nobody", 1)])
     assert isinstance(results[0], VerificationError)
     assert (_count(sql, ENTRIES), _count(sql, CHECKPOINTS)) == (1, 1)
     assert sql.append_batch([]) == []
@@ -105,12 +116,13 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
     for i, key in enumerate(keys):
         sql.append(_registered(authority, f"org-{i}"))
         sql.append(_bound(authority, key, f"org-{i}"))
+        sql.append(issued(authority, f"org-{i}"))
     answers: list[list[int]] = [[] for _ in range(threads)]
     with GroupCommitter(sql, max_batch=64) as committer:
 
         def submitter(i: int) -> None:
             for n in range(each):
-                entry, new = committer.submit(_lot(keys[i], f"org-{i}", f"L{i}-{n}"))
+                entry, new = committer.submit(_lot(keys[i], f"org-{i}", n))
                 assert new
                 answers[i].append(entry.seq)
 
@@ -119,17 +131,17 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
             w.start()
         for w in workers:
             w.join()
-        refused = committer.submit_future(_lot(keys[0], "org-1", "X"))
+        refused = committer.submit_future(_lot(keys[0], "org-1", 9_999))
         with pytest.raises(VerificationError):
             refused.result()
     seqs = sorted(s for a in answers for s in a)
-    assert seqs == list(range(2 * threads + 1, 2 * threads + 1 + threads * each))
+    assert seqs == list(range(3 * threads + 1, 3 * threads + 1 + threads * each))
     assert all(a == sorted(a) for a in answers)  # each submitter's entries in its own order
     report = audit_database(sql.engine)
-    assert report.entries == 1 + 2 * threads + threads * each
+    assert report.entries == 1 + 3 * threads + threads * each
     assert report.checkpoints <= report.entries
     with pytest.raises(StorageError):
-        committer.submit(_lot(keys[0], "org-0", "late"))
+        committer.submit(_lot(keys[0], "org-0", 9_998))
 
 
 def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> None:
@@ -139,21 +151,22 @@ def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> 
     collector = SigningKey.generate()
     sql.append(_registered(authority, "almaty-collect"))
     sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
     for n in range(6):
         writer = (sql, other)[n % 2]
-        entry, _ = writer.append(_lot(collector, "almaty-collect", f"L{n}"))
-        assert entry.seq == n + 3
+        entry, _ = writer.append(_lot(collector, "almaty-collect", n))
+        assert entry.seq == n + 4
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (9, 9)
+    assert (report.entries, report.checkpoints) == (10, 10)
     other.close()
 
 
 def test_a_presigned_check_binds_the_key_it_was_made_with() -> None:
     key, stranger = SigningKey.generate(), SigningKey.generate()
-    sub = _lot(key, "almaty-collect", "L1").checked(key.public)
+    sub = _lot(key, "almaty-collect", 1).checked(key.public)
     sub.verify(key.public)
     with pytest.raises(SignatureError):
         sub.verify(stranger.public)
-    forged = Submission(sub.event, _lot(stranger, "x", "L1").sig)
+    forged = Submission(sub.event, _lot(stranger, "x", 1).sig)
     with pytest.raises(SignatureError):
         forged.checked(key.public)

@@ -12,10 +12,12 @@ from ledger.merkle import inclusion_proof_from_nodes, verify_inclusion
 from ledger.note import NoteSigner
 from ledger.storage.audit import audit_database
 from ledger.storage.sqllog import SqlLog, node_reader
-from tests.storage.logs import ORIGIN, bound
+from tests.storage.logs import ORIGIN, bound, issued, label
 from tests.storage.logs import lot as _lot
 from tests.storage.logs import registered as _registered
 from tests.storage.logs import signed as _signed
+
+L1 = label("almaty-collect", 1)
 
 
 def _lost(key: SigningKey, org: str, lot: str, after: bytes) -> Submission:
@@ -26,56 +28,57 @@ def _bind(log: SqlLog, authority: SigningKey, org: str) -> SigningKey:
     key = SigningKey.generate()
     log.append(_registered(authority, org))
     log.append(bound(authority, key, org))
+    log.append(issued(authority, org))
     return key
 
 
 def test_appends_verify_and_serve_proofs(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    entry, new = sql.append(_lot(collector, "almaty-collect", "L1"))
+    entry, new = sql.append(_lot(collector, "almaty-collect", 1))
     assert new
-    assert entry.seq == 3
-    second, _ = sql.append(_lost(collector, "almaty-collect", "L1", entry.hash))
+    assert entry.seq == 4
+    second, _ = sql.append(_lost(collector, "almaty-collect", L1, entry.hash))
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (5, 5)
+    assert (report.entries, report.checkpoints) == (6, 6)
     with sql.engine.connect() as conn:
-        proof = inclusion_proof_from_nodes(node_reader(conn), index=3, size=5)
-    verify_inclusion(index=3, size=5, leaf=entry.hash, proof=proof, root=report.root)
-    assert sql.checkpoint().startswith(f"{ORIGIN}\n5\n")
+        proof = inclusion_proof_from_nodes(node_reader(conn), index=4, size=6)
+    verify_inclusion(index=4, size=6, leaf=entry.hash, proof=proof, root=report.root)
+    assert sql.checkpoint().startswith(f"{ORIGIN}\n6\n")
     assert second.prev == entry.hash
 
 
 def test_resend_is_idempotent_and_nonce_reuse_refused(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    sub = _lot(collector, "almaty-collect", "L1")
+    sub = _lot(collector, "almaty-collect", 1)
     first, new = sql.append(sub)
     again, new_again = sql.append(Submission.from_json(sub.to_json()))
     assert (new, new_again) == (True, False)
     assert again == first
-    other = sign_event(collector, dict(sub.event, lot="L2"))
+    other = sign_event(collector, dict(sub.event, lot=label("almaty-collect", 2)))
     with pytest.raises(EventFormatError, match="nonce"):
         sql.append(other)
-    assert audit_database(sql.engine).entries == 4
+    assert audit_database(sql.engine).entries == 5
 
 
 @pytest.mark.parametrize("case", ["unbound-key", "stale-after", "bad-signature"])
 def test_refusals_write_nothing(log: tuple[SqlLog, SigningKey], case: str) -> None:
     sql, authority = log
     collector = _bind(sql, authority, "almaty-collect")
-    first, _ = sql.append(_lot(collector, "almaty-collect", "L1"))
-    sql.append(_lost(collector, "almaty-collect", "L1", first.hash))
+    first, _ = sql.append(_lot(collector, "almaty-collect", 1))
+    sql.append(_lost(collector, "almaty-collect", L1, first.hash))
     if case == "unbound-key":
-        sub = _lot(SigningKey.generate(), "almaty-collect", "L2")
+        sub = _lot(SigningKey.generate(), "almaty-collect", 2)
     elif case == "stale-after":
-        sub = _lost(collector, "almaty-collect", "L1", first.hash)
+        sub = _lost(collector, "almaty-collect", L1, first.hash)
     else:
-        sub = _lot(collector, "almaty-collect", "L2")
-        sub = Submission(dict(sub.event, lot="L3"), sub.sig)
+        sub = _lot(collector, "almaty-collect", 2)
+        sub = Submission(dict(sub.event, lot=label("almaty-collect", 3)), sub.sig)
     with pytest.raises(VerificationError):
         sql.append(sub)
     report = audit_database(sql.engine)
-    assert (report.entries, report.checkpoints) == (5, 5)
+    assert (report.entries, report.checkpoints) == (6, 6)
 
 
 def test_a_second_log_key_cannot_append(log: tuple[SqlLog, SigningKey]) -> None:

@@ -14,11 +14,13 @@ from ledger.keys import SigningKey
 from ledger.storage.create import create_log
 from ledger.storage.engine import make_engine
 from ledger.storage.sqllog import SqlLog
+from tests.storage.logs import block_of
 from tests.tizbek_cli import ROOT
 
 
 def log_with_workers(tmp_path: Path, url: str, orgs: list[str]) -> tuple[Engine, SqlLog]:
-    """Create a log at ``url`` and bind a key for each org, saved as ``tmp_path/ORG.key``."""
+    """Create a log at ``url``; register each org, bind its key (saved as
+    ``tmp_path/ORG.key``) and issue it a block of labels (see ``logs.block_of``)."""
     keys = tmp_path / "k"
     create_log(url, keys=keys, origin="w.tizbek.kz/log", authority_id="auth", authority_name="A")
     engine = make_engine(url)
@@ -51,13 +53,24 @@ def log_with_workers(tmp_path: Path, url: str, orgs: list[str]) -> tuple[Engine,
             label="worker",
         )
         log.append(sign_event(authority, bound))
+        labels = make_event(
+            "labels.issued",
+            log=log.signer.name,
+            actor="auth",
+            key=authority,
+            org=org,
+            block=block_of(org),
+            count=100_000,
+        )
+        log.append(sign_event(authority, labels))
     return engine, log
 
 
 def start_appender(
-    tmp_path: Path, url: str, org: str, count: int, ack: Path, prefix: str
+    tmp_path: Path, url: str, org: str, count: int, ack: Path, first: int
 ) -> subprocess.Popen[bytes]:
-    """A child process appending ``count`` lots as ``org``, acknowledging each in ``ack``."""
+    """A child process appending ``count`` lots as ``org`` from label ``first`` on,
+    acknowledging each in ``ack``."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -69,7 +82,7 @@ def start_appender(
             org,
             str(count),
             str(ack),
-            prefix,
+            str(first),
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

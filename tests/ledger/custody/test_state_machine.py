@@ -16,8 +16,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ledger.chain import ChainVerifier, MemoryState
 from ledger.custody.settings import Rules
+from ledger.demo import lot_fields
 from ledger.errors import VerificationError
-from tests.ledger.custody.world import World
+from tests.ledger.custody.world import BLOCKS, World, lot_id
 
 #: Three draws in four pick the party the rules expect; the fourth, anyone.
 FAIR = st.sampled_from([True, True, True, False])
@@ -84,9 +85,8 @@ class Custody(RuleBasedStateMachine):
 
     @rule(collector=st.sampled_from([*COLLECTORS, "trans-a"]), weight=st.integers(1, 500_000))
     def register(self, collector: str, weight: int) -> None:
-        lot = self._new_id("L")
-        from ledger.demo import lot_fields
-
+        self.counter += 1
+        lot = lot_id(self.counter, collector if collector in BLOCKS else "col-a")
         self._try(collector, "lot.registered", **lot_fields(lot, weight_g=weight))
 
     def _holder(self, lot: str, fair: bool, anyone: str) -> str:

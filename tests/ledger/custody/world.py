@@ -14,6 +14,7 @@ from ledger.errors import VerificationError
 from ledger.events import make_event, sign_event
 from ledger.genesis import make_genesis
 from ledger.keys import SigningKey
+from ledger.labels import ids
 from ledger.memlog import MemoryLog
 from ledger.note import NoteSigner
 
@@ -32,6 +33,19 @@ ORGS = [
     ("prod-a", ["producer"], "Astana"),
     ("insp", ["inspector"], "Astana"),
 ]
+
+#: The label block issued to each organisation that makes lots, and its size.
+BLOCKS = {"col-a": "AAAA", "col-b": "BBBB", "rec-a": "RRRR"}
+BLOCK_COUNT = 10_000
+
+
+def lot_id(serial: int, org: str = "col-a") -> str:
+    """The id printed on label ``serial`` of ``org``'s block."""
+    return ids.make(BLOCKS[org], serial)
+
+
+L1, L2, L3, L4, L5, L9, L10 = (lot_id(n) for n in (1, 2, 3, 4, 5, 9, 10))
+LB = lot_id(1, "col-b")
 
 #: Outputs of dismantling a 182.5 kg box of small IT equipment.
 OUTPUTS = [
@@ -61,6 +75,8 @@ class World:
         for n, (org, roles, region) in enumerate(ORGS):
             self.register(org, roles, region, n)
             self.bind(org)
+        for org, block in BLOCKS.items():
+            self.submit(AUTHORITY, "labels.issued", org=org, block=block, count=BLOCK_COUNT)
         if licences:
             self.grant("rec-a", "LIC-A", "2026-01-01", "2027-12-31")
             self.grant("rec-b", "LIC-B", "2026-01-01", "2026-11-15")

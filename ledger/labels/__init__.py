@@ -1,0 +1,1 @@
+"""Lot labels: ids, QR payloads and rendering."""
