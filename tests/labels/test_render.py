@@ -38,7 +38,7 @@ DPI = 300
 
 COLLECTORS = {
     "en": "Tizbek Collect LLP",
-    "ru": "ТОО «Экология Алматы»",  # noqa: RUF001
+    "ru": "ТОО «Экология Алматы»",
     "kk": "«Қазақ Ұқсату Өңдеу Һәм Ғылым» ЖШС",
 }
 
@@ -296,7 +296,7 @@ def test_svg_text_is_escaped_grouped_and_captioned() -> None:
     )
     root = _svg(label)
     texts = {t.text: t.attrib for t in root.iter(f"{SVG}text")}
-    assert set(texts) == {"7T5T 0001 3", "Recycle & Co <KZ>", "Вес 12.5 kg", "Дата ________"}  # noqa: RUF001
+    assert set(texts) == {"7T5T 0001 3", "Recycle & Co <KZ>", "Вес 12.5 kg", "Дата ________"}
     assert texts["7T5T 0001 3"]["font-weight"] == "bold"
     assert {a["font-family"] for a in texts.values()} == {"DejaVu Sans, sans-serif"}
 
@@ -305,7 +305,7 @@ def test_svg_text_is_escaped_grouped_and_captioned() -> None:
     ("lang", "weight", "date"),
     [
         ("en", "Weight ______ kg", "Date ________"),
-        ("ru", "Вес ______ кг", "Дата ________"),  # noqa: RUF001
+        ("ru", "Вес ______ кг", "Дата ________"),
         ("kk", "Салмағы ______ кг", "Күні ________"),
     ],
 )
@@ -377,7 +377,7 @@ def test_url_must_be_http_or_https() -> None:
 
 
 LONG_NAME = (
-    "Товарищество с ограниченной ответственностью "  # noqa: RUF001
+    "Товарищество с ограниченной ответственностью "
     "«Қазақстан Электрондық Қалдықтар Өңдеу Орталығы» Алматы филиалы"
 )
 
