@@ -3,53 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
+from ledger.cli_labels import labels
+from ledger.cli_support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
 from ledger.demo import AUTHORITY_ID, build_demo_log
-from ledger.errors import TizbekError, VerificationError
+from ledger.errors import TizbekError
 from ledger.keys import SigningKey
 from ledger.note import VerifierKey
-
-#: Exit codes: verification found a fault; the input could not be used.
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"tizbek: {message}", err=True)
-    sys.exit(code)
-
-
-@contextmanager
-def _reporting(what: str) -> Iterator[None]:
-    """Turn errors into one line and an exit code: 1 for a failed check, 2 for bad input."""
-    try:
-        yield
-    except VerificationError as exc:
-        _fail(f"FAILED: {exc.message}", EXIT_FAILED)
-    except (TizbekError, SQLAlchemyError) as exc:
-        _fail(f"{what}: {exc}", EXIT_BAD_INPUT)
-
-
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    from ledger.storage.engine import make_engine
-
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @click.group()
@@ -66,7 +31,7 @@ def keygen(out: Path) -> None:
     try:
         key.save(out)
     except TizbekError as exc:
-        _fail(exc.message, EXIT_BAD_INPUT)
+        fail(exc.message, EXIT_BAD_INPUT)
     click.echo(f"key_id: {key.key_id}")
     click.echo(f"public_key: {key.public.base64}")
 
@@ -88,12 +53,12 @@ def verify(bundle: Path | None, log_key: str | None, db: str | None, from_seq: i
         _audit(db, from_seq)
         return
     if bundle is None:
-        _fail("give a BUNDLE file or --db URL", EXIT_BAD_INPUT)
+        fail("give a BUNDLE file or --db URL", EXIT_BAD_INPUT)
     try:
         raw = bundle.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {bundle}: {exc.strerror}", EXIT_BAD_INPUT)
-    with _reporting(str(bundle)):
+        fail(f"cannot read {bundle}: {exc.strerror}", EXIT_BAD_INPUT)
+    with reporting(str(bundle)):
         trusted = VerifierKey.parse(log_key) if log_key else None
         report = verify_bundle(parse_json(raw), log_key=trusted)
     click.echo(report.summary())
@@ -102,12 +67,12 @@ def verify(bundle: Path | None, log_key: str | None, db: str | None, from_seq: i
 def _audit(url: str, from_seq: int) -> None:
     from ledger.storage.audit import audit_database
 
-    with _reporting(f"cannot audit {url}"), _engine(url) as engine:
+    with reporting(f"cannot audit {url}"), engine_at(url) as engine:
         report = audit_database(engine, from_seq=from_seq)
     for violation in report.violations:
         click.echo(f"VIOLATION: {violation.message}")
     if report.violations:
-        _fail(report.summary(), EXIT_FAILED)
+        fail(report.summary(), EXIT_FAILED)
     click.echo(report.summary())
 
 
@@ -123,7 +88,7 @@ def init(origin: str | None, authority_id: str, authority_name: str) -> None:
     from ledger.storage.engine import database_url
 
     name = origin or f"{socket.gethostname() or 'localhost'}/tizbek"
-    with _reporting("cannot create the log"):
+    with reporting("cannot create the log"):
         made = create_log(
             database_url(),
             keys=key_dir(),
@@ -143,7 +108,7 @@ def rebuild() -> None:
     from ledger.storage.engine import database_url
     from ledger.storage.rebuild import rebuild_projections
 
-    with _reporting("cannot rebuild"), _engine(database_url()) as engine:
+    with reporting("cannot rebuild"), engine_at(database_url()) as engine:
         count = rebuild_projections(engine)
     click.echo(f"rebuilt the projections from {count} entries")
 
@@ -155,7 +120,7 @@ def export_cmd(file: Path) -> None:
     from ledger.storage.backup import export_file
     from ledger.storage.engine import database_url
 
-    with _reporting("cannot export"), _engine(database_url()) as engine:
+    with reporting("cannot export"), engine_at(database_url()) as engine:
         count = export_file(engine, file)
     click.echo(f"exported {count} entries to {file}")
 
@@ -172,8 +137,8 @@ def import_cmd(file: Path) -> None:
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read {file}: {exc}", EXIT_BAD_INPUT)
-    with _reporting("cannot import"), _engine(url) as engine:
+        fail(f"cannot read {file}: {exc}", EXIT_BAD_INPUT)
+    with reporting("cannot import"), engine_at(url) as engine:
         migrate.upgrade(url)
         checkpoint = import_lines(engine, lines)
     click.echo(f"imported {checkpoint.size} entries; root {checkpoint.root.hex()}")
@@ -196,7 +161,7 @@ def token_create(org: str, role: str, label: str) -> None:
     from ledger.storage.tokens import create_token
 
     url = database_url()
-    with _reporting(f"cannot create a token in {url}"), _engine(url) as engine:
+    with reporting(f"cannot create a token in {url}"), engine_at(url) as engine:
         ident, secret = create_token(engine, org=org, role=role, label=label)
     click.echo(f"token id {ident} ({role} of {org}); the token, shown only now:")
     click.echo(secret)
@@ -210,7 +175,7 @@ def token_revoke(ident: str) -> None:
     from ledger.storage.tokens import revoke_token
 
     url = database_url()
-    with _reporting(f"cannot revoke token {ident}"), _engine(url) as engine:
+    with reporting(f"cannot revoke token {ident}"), engine_at(url) as engine:
         revoke_token(engine, ident)
     click.echo(f"revoked token {ident}")
 
@@ -233,7 +198,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     url = database_url()
     if workers > 1 and not url.startswith("postgresql"):
-        _fail(
+        fail(
             "several workers need PostgreSQL (TIZBEK_DATABASE_URL=postgresql://...)", EXIT_BAD_INPUT
         )
     uvicorn.run(
@@ -271,7 +236,7 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
 
     from ledger.storage import migrate
     from ledger.storage.backup import export_header, import_lines
-    from ledger.storage.create import LOG_KEY_FILE
+    from ledger.storage.create import AUTHORITY_KEY_FILE, LOG_KEY_FILE
     from ledger.storage.tokens import create_token
 
     story = build_demo_log(lots=lots)
@@ -287,9 +252,10 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
     (directory / "demo.db").unlink(missing_ok=True)
     (directory / "keys").mkdir(parents=True, mode=0o700)
     story.log.signer.key.save(directory / "keys" / LOG_KEY_FILE)
+    story.authority.save(directory / "keys" / AUTHORITY_KEY_FILE)
     url = f"sqlite:///{(directory / 'demo.db').resolve()}"
     migrate.upgrade(url)
-    with _reporting("cannot store the demo log"), _engine(url) as engine:
+    with reporting("cannot store the demo log"), engine_at(url) as engine:
         import_lines(
             engine,
             [export_header(str(story.log.signer.verifier), [n for _, n in story.log.checkpoints])]
@@ -305,3 +271,6 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
         from api.app import create_app
 
         uvicorn.run(create_app(url, directory / "keys"), host=host, port=port, log_level="info")
+
+
+main.add_command(labels)
