@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import problems, public, readers, submissions
+from api import labels, problems, public, readers, scan, submissions
 from api.app_types import Services
 from api.limits import RateLimit
+from ledger.labels.links import Links
+from ledger.share import ShareLinks
 from ledger.storage.create import LOG_KEY_FILE, key_dir
 from ledger.storage.engine import database_url, make_engine
 from ledger.storage.reader import LogReader
@@ -27,20 +30,29 @@ from ledger.storage.sqllog import SqlLog
 
 
 def create_app(
-    url: str, keys: Path, *, rate_limit: float | None = None, rate_burst: float | None = None
+    url: str,
+    keys: Path,
+    *,
+    rate_limit: float | None = None,
+    rate_burst: float | None = None,
+    links: Links | None = None,
 ) -> FastAPI:
     """The API over the log at ``url`` whose checkpoint key is in ``keys``.
 
     ``rate_limit`` (requests per second per client; 0 for none) overrides
-    ``TIZBEK_RATE_LIMIT``.
+    ``TIZBEK_RATE_LIMIT``; ``links`` (label URLs) overrides ``TIZBEK_BASE_URL``
+    and ``TIZBEK_GS1_PREFIX``.
     """
+    links = links or Links.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
         log = SqlLog.open(engine, keys / LOG_KEY_FILE)
         committer = GroupCommitter(log)
-        app.state.services = Services(committer, LogReader(engine))
+        app.state.services = Services(
+            committer, LogReader(engine), links, ShareLinks.for_log(log.signer.key)
+        )
         try:
             yield
         finally:
@@ -55,8 +67,9 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    for router in (public.router, submissions.router, readers.router):
+    for router in (public.router, submissions.router, readers.router, labels.router, scan.router):
         app.include_router(router, responses=problems.RESPONSES)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _add_problem_schema(app)
     if rate_limit is None:
         app.add_middleware(_EnvRateLimit)

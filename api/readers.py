@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 
 from api.app_types import Services
 from api.auth import inspector, reader
@@ -20,6 +22,7 @@ from api.deps import services
 from api.problems import ApiError
 from api.public import MAX_SEQ
 from ledger.custody.rules import Doc
+from ledger.share import DEFAULT_MINUTES, MAX_MINUTES
 from ledger.storage.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["readers"])
@@ -126,6 +129,32 @@ async def lot_bundle(svc: Svc, who: Reader, lot: str) -> JSONResponse:
     """The lot's offline audit bundle: `tizbek verify` checks it with no server."""
     doc = _visible(svc.reader.doc("lot", lot), who, "lot", lot)
     return JSONResponse(svc.reader.bundle(list(doc["history"])))
+
+
+class ShareLink(BaseModel):
+    """A link that shows a lot's full record without a token, until it expires."""
+
+    lot: str
+    url: str
+    expires: str
+
+
+@router.post("/lots/{lot}/share", response_model=ShareLink)
+async def share_lot(
+    svc: Svc,
+    who: Reader,
+    lot: str,
+    minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = DEFAULT_MINUTES,
+) -> ShareLink:
+    """A share link to the lot's scan page (default 30 minutes), for whoever may see the lot."""
+    _visible(svc.reader.doc("lot", lot), who, "lot", lot)
+    token = svc.share.make(lot, minutes=minutes)
+    expires = datetime.fromtimestamp(int(token.split(".")[0]), UTC)
+    return ShareLink(
+        lot=lot,
+        url=f"{svc.links.scan_url(lot)}?share={token}",
+        expires=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 @router.get("/transfers")

@@ -269,8 +269,11 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
         import uvicorn
 
         from api.app import create_app
+        from ledger.labels.links import Links
 
-        uvicorn.run(create_app(url, directory / "keys"), host=host, port=port, log_level="info")
+        links = Links(f"http://{host}:{port}")
+        app = create_app(url, directory / "keys", links=links)
+        uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 main.add_command(labels)

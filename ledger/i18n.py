@@ -82,6 +82,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "label.weight": "Weight",
         "label.date": "Date",
         "unit.kg": "kg",
+        "outcome.accepted": "accepted",
+        "outcome.partially_refused": "partly accepted",
+        "outcome.refused": "refused",
     },
     "ru": {
         "category.1": "Оборудование для теплообмена",
@@ -152,6 +155,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "label.weight": "Вес",
         "label.date": "Дата",
         "unit.kg": "кг",
+        "outcome.accepted": "принята",
+        "outcome.partially_refused": "принята частично",
+        "outcome.refused": "отклонена",
     },
     "kk": {
         "category.1": "Жылу алмасу жабдығы",
@@ -219,6 +225,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "label.weight": "Салмағы",
         "label.date": "Күні",
         "unit.kg": "кг",
+        "outcome.accepted": "қабылданды",
+        "outcome.partially_refused": "ішінара қабылданды",
+        "outcome.refused": "қабылданбады",
     },
 }
 

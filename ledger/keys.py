@@ -114,6 +114,10 @@ class SigningKey:
         """Ed25519 signature over ``message``."""
         return self._key.sign(message)
 
+    def private_bytes(self) -> bytes:
+        """The 32-byte private seed, for deriving other secrets of the same owner."""
+        return self._key.private_bytes_raw()
+
     def to_pem(self) -> bytes:
         """Unencrypted PKCS#8 PEM."""
         return self._key.private_bytes(

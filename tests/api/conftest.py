@@ -15,6 +15,8 @@ from ledger.demo import lot_fields
 from ledger.events import make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.create import create_log
+from ledger.storage.engine import make_engine
+from ledger.storage.tokens import create_token, revoke_token
 from tests.storage.logs import block_of, label
 
 ORIGIN = "api.tizbek.kz/log"
@@ -100,3 +102,18 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
 def register_lot(api: Api, lot: str, **changes: Any) -> Any:
     """The collector registers a lot through the API."""
     return api.post("almaty-collect", "lot.registered", **lot_fields(lot, **changes))
+
+
+@pytest.fixture
+def tokens(api: Api) -> Iterator[dict[str, str]]:
+    """Bearer tokens of a collector, another collector, an inspector, and a revoked one."""
+    engine = make_engine(api.url)
+    made = {
+        "collector": create_token(engine, org="almaty-collect", role="member", label="phone")[1],
+        "other": create_token(engine, org="other-collect", role="member", label="phone")[1],
+        "inspector": create_token(engine, org="eco-inspect", role="inspector", label="desk")[1],
+    }
+    ident, made["revoked"] = create_token(engine, org="almaty-collect", role="member", label="x")
+    revoke_token(engine, ident)
+    yield made
+    engine.dispose()

@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from ledger.bundle import verify_bundle
-from ledger.storage.engine import make_engine
-from ledger.storage.tokens import create_token, revoke_token
 from tests.api.conftest import L1, Api, register_lot
 from tests.tizbek_cli import run_tizbek
-
-
-@pytest.fixture
-def tokens(api: Api) -> Iterator[dict[str, str]]:
-    engine = make_engine(api.url)
-    made = {
-        "collector": create_token(engine, org="almaty-collect", role="member", label="phone")[1],
-        "other": create_token(engine, org="other-collect", role="member", label="phone")[1],
-        "inspector": create_token(engine, org="eco-inspect", role="inspector", label="desk")[1],
-    }
-    ident, made["revoked"] = create_token(engine, org="almaty-collect", role="member", label="x")
-    revoke_token(engine, ident)
-    yield made
-    engine.dispose()
 
 
 def _get(api: Api, path: str, token: str | None = None, **params: Any) -> httpx.Response:
