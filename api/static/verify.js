@@ -71,10 +71,14 @@ class Failure extends Error {
   constructor(key, values) { super(key); this.key = key; this.values = values || {}; }
 }
 
-// A C2SP verifier key: name+hash+base64(0x01 || 32-byte Ed25519 key).
+// A C2SP verifier key: name+hash+base64(0x01 || 32-byte Ed25519 key). The name holds no "+",
+// the hash is 8 hex digits, and the base64 may hold "+" of its own.
 function parseVerifierKey(text) {
-  const [name, hash, blob] = text.split("+");
-  const raw = b64ToBytes(blob);
+  const first = text.indexOf("+");
+  const name = text.slice(0, first);
+  const hash = text.slice(first + 1, first + 9);
+  if (first < 1 || text[first + 9] !== "+") throw new Failure("fail.checkpoint_form");
+  const raw = b64ToBytes(text.slice(first + 10));
   if (raw.length !== 33 || raw[0] !== 1) throw new Failure("fail.checkpoint_form");
   return { name, hash: hexToBytes(hash), key: raw.slice(1) };
 }
@@ -181,6 +185,9 @@ async function run() {
       : say(messages, "fail.form", { seq: "?" });
     show("failed", say(messages, "badge.failed", { reason }));
     badge.dataset.failure = error instanceof Failure ? error.key : "fail.form";
+    const seq = error instanceof Failure ? error.values.seq : undefined;
+    const step = seq === undefined ? null : document.querySelector(`li[data-seq="${seq}"]`);
+    if (step) step.classList.add("failed");
   }
 }
 

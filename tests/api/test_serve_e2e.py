@@ -12,12 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import verify_inclusion
 from ledger.note import VerifierKey
-from tests.tizbek_cli import ROOT, run_tizbek
+from tests.serving import serving
+from tests.tizbek_cli import run_tizbek
 
 
 class Device:
@@ -61,12 +57,6 @@ class Device:
         return {"event": event, "sig": base64.b64encode(signature).decode()}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(tmp_path / "keys")}
@@ -74,28 +64,8 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
         "init", "--origin", "e2e.tizbek.kz/log", "--authority-id", "kz-eco", cwd=tmp_path, env=env
     )
     assert made.returncode == 0, made.stderr
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("tizbek serve did not come up")
+    with serving(env, tmp_path) as base:
         yield base, env, tmp_path
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 #: Label 1 of block E2E0 with its check character, as docs/protocol.md defines it:

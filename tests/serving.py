@@ -1,0 +1,50 @@
+"""`tizbek serve` as a real process on a free port, for end-to-end and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.tizbek_cli import ROOT
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[str]:
+    """Run `tizbek serve` with ``env`` until the block ends; yield its base URL."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("tizbek serve did not come up")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
