@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,15 +37,10 @@ from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event  # noqa: E402
 from ledger.keys import SigningKey  # noqa: E402
 from ledger.labels import ids  # noqa: E402
+from tests.serving import serving  # noqa: E402
 
 DEVICES = 64
 ORGS = 8
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ms(samples: list[float]) -> tuple[float, float]:
@@ -238,22 +232,7 @@ def run(
     _tizbek(
         "init", "--origin", "bench.tizbek.kz/log", "--authority-id", "kz-eco", env=env, cwd=work
     )
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving(env, work, workers=workers) as base:
         authority = SigningKey.load(work / "keys" / "authority.key")
         devices = _setup(base, "bench.tizbek.kz/log", authority)
         token = _tizbek(
@@ -277,9 +256,6 @@ def run(
         load.start()
         figures: dict[str, float] = out.get(timeout=1800)
         load.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print(f"\n{name} ({workers} worker{'s' if workers > 1 else ''}):")
     print(
         f"  appends/s {figures['appends_per_s']:,.0f}  p50 {figures['append_p50_ms']:.1f} ms"

@@ -24,11 +24,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[str]:
+def serving(env: dict[str, str], cwd: Path, *, workers: int = 1) -> Iterator[str]:
     """Run `tizbek serve` with ``env`` until the block ends; yield its base URL."""
-    port = port or free_port()
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         stdout=subprocess.DEVNULL,
@@ -36,7 +36,7 @@ def serving(env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        for _ in range(300):
             try:
                 if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
                     break
