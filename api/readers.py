@@ -22,6 +22,7 @@ from api.deps import services
 from api.problems import ApiError
 from api.public import MAX_SEQ
 from ledger.custody.rules import Doc
+from ledger.labels.render import qr_svg
 from ledger.share import DEFAULT_MINUTES, MAX_MINUTES
 from ledger.storage.tokens import Principal
 
@@ -132,11 +133,13 @@ async def lot_bundle(svc: Svc, who: Reader, lot: str) -> JSONResponse:
 
 
 class ShareLink(BaseModel):
-    """A link that shows a lot's full record without a token, until it expires."""
+    """A link that shows a lot's full record without a token, until it expires, and its QR
+    code (SVG) for a phone screen."""
 
     lot: str
     url: str
     expires: str
+    qr_svg: str
 
 
 @router.post("/lots/{lot}/share", response_model=ShareLink)
@@ -150,10 +153,9 @@ async def share_lot(
     _visible(svc.reader.doc("lot", lot), who, "lot", lot)
     token = svc.share.make(lot, minutes=minutes)
     expires = datetime.fromtimestamp(int(token.split(".")[0]), UTC)
+    url = f"{svc.links.scan_url(lot)}?share={token}"
     return ShareLink(
-        lot=lot,
-        url=f"{svc.links.scan_url(lot)}?share={token}",
-        expires=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        lot=lot, url=url, expires=expires.strftime("%Y-%m-%dT%H:%M:%SZ"), qr_svg=qr_svg(url)
     )
 
 

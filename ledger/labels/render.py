@@ -42,6 +42,7 @@ __all__ = [
     "label_png",
     "label_svg",
     "qr_matrix",
+    "qr_svg",
     "sheet_pdf",
 ]
 
@@ -333,6 +334,17 @@ def _svg_qr_path(matrix: list[list[bool]]) -> str:
     """Path data with one unit square ``Mx yh1v1h-1z`` per dark module (x = column)."""
     return "".join(
         f"M{c} {r}h1v1h-1z" for r, row in enumerate(matrix) for c, dark in enumerate(row) if dark
+    )
+
+
+def qr_svg(url: str) -> str:
+    """A bare QR code of ``url`` as SVG text (one path, quiet zone included), for screens."""
+    matrix = qr_matrix(url)
+    n = len(matrix)
+    return (
+        f'<svg xmlns="{SVG_NS}" viewBox="0 0 {n} {n}" shape-rendering="crispEdges">'
+        f'<rect width="{n}" height="{n}" fill="#fff"/>'
+        f'<path d="{_svg_qr_path(matrix)}" fill="#000"/></svg>'
     )
 
 

@@ -108,6 +108,7 @@ def test_tokens_and_share_links_open_the_full_record(api: Api, tokens: dict[str,
     assert made.status_code == 200, made.text
     link = httpx.URL(made.json()["url"])
     assert link.path == f"/l/{L1}"
+    assert made.json()["qr_svg"].startswith("<svg")
     shared = api.client.get(link.path, params=link.params, headers=JSON).json()
     assert shared["full"] is True
     page = api.client.get(link.path, params={**link.params, "lang": "en"})

@@ -27,6 +27,7 @@ from ledger.labels.render import (
     label_png,
     label_svg,
     qr_matrix,
+    qr_svg,
     sheet_pdf,
 )
 
@@ -402,3 +403,13 @@ def test_long_collector_name_is_truncated_not_overflowing() -> None:
     font = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 100.0)
     width = font.getlength(name.text) / 100.0 * size
     assert float(name.attrib["x"]) + width <= 70.0 - 1.5
+
+
+def test_bare_qr_svg_for_screens_decodes_to_its_url() -> None:
+    url = "https://scan.tizbek.kz/l/7T5T00013?share=1800000000.abcdefghijklmnopqrstuv"
+    root = ET.fromstring(qr_svg(url))
+    (path,) = root.iter(f"{SVG}path")
+    n = len(qr_matrix(url))
+    assert root.attrib["viewBox"] == f"0 0 {n} {n}"
+    drawn = _svg_modules(path)
+    assert _decode(_raster([[(r, c) in drawn for c in range(n)] for r in range(n)])) == [url]
