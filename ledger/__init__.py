@@ -13,5 +13,5 @@ Pure modules (no web framework, no database driver):
 - :mod:`ledger.memlog`, :mod:`ledger.demo`: an in-memory log and a demo story
 - :mod:`ledger.errors`: the one error hierarchy
 
-:mod:`ledger.cli` is the ``tizbek`` command.
+:mod:`ledger.cli` is the ``tizbek`` command (one module per command group).
 """

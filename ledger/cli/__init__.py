@@ -9,8 +9,8 @@ import click
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
-from ledger.cli_labels import labels
-from ledger.cli_support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
+from ledger.cli.labels import labels
+from ledger.cli.support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
 from ledger.demo import AUTHORITY_ID, build_demo_log
 from ledger.errors import TizbekError
 from ledger.keys import SigningKey

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import Engine
 
 from ledger import i18n
-from ledger.cli_support import EXIT_BAD_INPUT, engine_at, fail, reporting
+from ledger.cli.support import EXIT_BAD_INPUT, engine_at, fail, reporting
 from ledger.errors import LotIdError
 from ledger.labels import ids
 
