@@ -18,11 +18,13 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +219,90 @@ async def _drive(
     }
 
 
+WRK = Path(__file__).with_name("wrk")
+
+
+def _wrk(base: str, script: str, connections: int, seconds: float, *args: str) -> dict[str, Any]:
+    """Run ``wrk`` with one of scripts/wrk/*.lua; return the figures its script prints."""
+    run = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(WRK / script),
+            base,
+            "--",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in run.stdout.splitlines() if x.startswith("TIZBEK "))
+    figures: dict[str, Any] = json.loads(line.removeprefix("TIZBEK "))
+    return figures
+
+
+def _signed_bodies(
+    origin: str, seeds: list[tuple[str, bytes, str]], count: int, path: Path
+) -> None:
+    """Write ``count`` signed lot registrations, one JSON per line, spread over the devices."""
+    devices = [(org, SigningKey.from_seed(seed), block) for org, seed, block in seeds]
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            org, key, block = devices[n % len(devices)]
+            event = make_event(
+                "lot.registered",
+                log=origin,
+                actor=org,
+                key=key,
+                **lot_fields(ids.make(block, n // len(devices))),
+            )
+            out.write(json.dumps(sign_event(key, event).to_json()) + "\n")
+
+
+def _wrk_load(
+    base: str,
+    origin: str,
+    seeds: list[tuple[str, bytes, str]],
+    seconds: float,
+    readers: int,
+    read_seconds: float,
+    work: Path,
+) -> dict[str, float]:
+    """Devices (64 connections) posting signed submissions with proof readers alongside, then
+    readers alone, both driven by wrk (C, one process, two threads)."""
+    bodies = work / "bodies.jsonl"
+    _signed_bodies(origin, seeds, int(3000 * seconds), bodies)
+    size = httpx.get(f"{base}/v1/log").json()["size"]
+    with ThreadPoolExecutor(2) as pool:
+        alongside = pool.submit(_wrk, base, "proofs.lua", max(1, readers // 4), seconds, str(size))
+        writes = _wrk(base, "submit.lua", DEVICES, seconds, str(bodies), "2")
+        mixed = alongside.result()
+    if writes["spent"] or writes["other"]:
+        print(
+            f"  warning: {writes['spent']} requests after the bodies ran out, "
+            f"{writes['other']} answers other than 201"
+        )
+    size = httpx.get(f"{base}/v1/log").json()["size"]
+    proofs = _wrk(base, "proofs.lua", readers, read_seconds, str(size))
+    return {
+        "appends_per_s": writes["created"] / writes["seconds"],
+        "append_p50_ms": writes["p50_ms"],
+        "append_p99_ms": writes["p99_ms"],
+        "reads_during_appends_per_s": mixed["requests"] / mixed["seconds"],
+        "proof_reads_per_s": proofs["requests"] / proofs["seconds"],
+        "proof_p50_ms": proofs["p50_ms"],
+        "proof_p99_ms": proofs["p99_ms"],
+    }
+
+
 def run(
-    name: str, url: str, workers: int, each: int, readers: int, read_s: float
+    name: str, url: str, workers: int, each: int, readers: int, read_s: float, use_wrk: bool
 ) -> dict[str, float]:
     """Start a server on ``url`` and drive it; return the figures."""
     work = Path(tempfile.mkdtemp(prefix="tizbek-api-bench-"))
@@ -248,14 +332,25 @@ def run(
             cwd=work,
         ).splitlines()[-1]
         seeds = devices
+        if use_wrk:
+            figures: dict[str, float] = _wrk_load(
+                base, "bench.tizbek.kz/log", seeds, read_s, readers, read_s, work
+            )
+            _report(name, workers, readers, figures)
+            return figures
         out: Any = multiprocessing.get_context("spawn").Queue()
         load = multiprocessing.get_context("spawn").Process(
             target=_load,
             args=(base, "bench.tizbek.kz/log", seeds, each, token, readers, read_s, out),
         )
         load.start()
-        figures: dict[str, float] = out.get(timeout=1800)
+        figures = out.get(timeout=1800)
         load.join()
+    _report(name, workers, readers, figures)
+    return figures
+
+
+def _report(name: str, workers: int, readers: int, figures: dict[str, float]) -> None:
     print(f"\n{name} ({workers} worker{'s' if workers > 1 else ''}):")
     print(
         f"  appends/s {figures['appends_per_s']:,.0f}  p50 {figures['append_p50_ms']:.1f} ms"
@@ -266,7 +361,6 @@ def run(
         f"  proof reads/s {figures['proof_reads_per_s']:,.0f}  p50 {figures['proof_p50_ms']:.1f} ms"
         f"  p99 {figures['proof_p99_ms']:.1f} ms  ({readers} readers)"
     )
-    return figures
 
 
 def main() -> int:
@@ -274,19 +368,29 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--pg-url", default=os.environ.get("TIZBEK_BENCH_PG_URL", PG_DEFAULT))
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "httpx"],
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator: wrk (apt install wrk; the default when installed) or Python httpx",
+    )
     args = parser.parse_args()
+    use_wrk = args.load == "wrk"
     each, readers, read_s = (5, 16, 2.0) if args.quick else (40, 32, 10.0)
-    print(f"Tizbek API benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(
+        f"Tizbek API benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"load from {args.load}"
+    )
     headline: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="tizbek-api-db-"))
     for key, value in run(
-        "SQLite", f"sqlite:///{work / 'api.db'}", 1, each, readers, read_s
+        "SQLite", f"sqlite:///{work / 'api.db'}", 1, each, readers, read_s, use_wrk
     ).items():
         headline[f"sqlite_{key}"] = round(value, 2)
     if not args.no_pg:
         url, drop = scratch_pg(args.pg_url)
         try:
-            for key, value in run("PostgreSQL", url, 2, each, readers, read_s).items():
+            for key, value in run("PostgreSQL", url, 2, each, readers, read_s, use_wrk).items():
                 headline[f"postgresql_{key}"] = round(value, 2)
         finally:
             drop()
