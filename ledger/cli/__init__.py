@@ -190,7 +190,13 @@ def token_revoke(ident: str) -> None:
     type=click.IntRange(1, 64),
     help="Worker processes (more than one needs PostgreSQL).",
 )
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log a line per request (costs throughput under load).",
+)
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve the log in TIZBEK_DATABASE_URL over HTTP (API documentation at /docs)."""
     import uvicorn
 
@@ -208,6 +214,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from ledger.bundle import make_bundle, with_dependencies
 from ledger.checkpoint import verify_checkpoint
@@ -18,9 +18,16 @@ from ledger.entries import Entry
 from ledger.errors import ProofError, StorageError
 from ledger.genesis import Genesis
 from ledger.merkle import consistency_proof_from_nodes, inclusion_proof_from_nodes
+from ledger.storage.hotpath import Driver
 from ledger.storage.sqllog import node_reader
 from ledger.storage.state import SqlState
 from ledger.storage.tables import CHECKPOINTS, DOCS, ENTRIES, KEYS, LOTS, PARTIES
+
+
+def _size(driver: Driver) -> int:
+    """How many entries the log holds (its largest seq plus one)."""
+    ((last,),) = driver.rows("SELECT max(seq) FROM log_entries")
+    return 0 if last is None else int(last) + 1
 
 
 class LogReader:
@@ -42,8 +49,7 @@ class LogReader:
     def size(self) -> int:
         """How many entries the log holds."""
         with self.engine.connect() as conn:
-            last = conn.execute(select(func.max(ENTRIES.c.seq))).scalar_one_or_none()
-        return 0 if last is None else int(last) + 1
+            return _size(Driver(conn))
 
     def checkpoint(self) -> str:
         """The latest signed checkpoint note."""
@@ -74,26 +80,34 @@ class LogReader:
             ).scalar_one_or_none()
         return None if data is None else Entry.parse(bytes(data))
 
-    def _check_size(self, size: int) -> None:
-        have = self.size()
+    @staticmethod
+    def _check_size(conn: Connection, size: int) -> None:
+        have = _size(Driver(conn))
         if not 0 < size <= have:
             raise ProofError(f"size must be between 1 and the log's size {have}")
 
     def inclusion(self, *, seq: int, size: int) -> list[bytes]:
         """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
-        self._check_size(size)
         if not 0 <= seq < size:
             raise ProofError(f"seq {seq} is not in a tree of {size} entries")
         with self.engine.connect() as conn:
-            return inclusion_proof_from_nodes(node_reader(conn), index=seq, size=size)
+            try:
+                return inclusion_proof_from_nodes(node_reader(conn), index=seq, size=size)
+            except StorageError:
+                # A tree larger than the log needs nodes that do not exist yet: say so.
+                self._check_size(conn, size)
+                raise
 
     def consistency(self, *, first: int, second: int) -> list[bytes]:
         """The consistency proof from the tree of ``first`` entries to that of ``second``."""
-        self._check_size(second)
         if not 0 < first <= second:
             raise ProofError("first must be between 1 and second")
         with self.engine.connect() as conn:
-            return consistency_proof_from_nodes(node_reader(conn), old_size=first, size=second)
+            try:
+                return consistency_proof_from_nodes(node_reader(conn), old_size=first, size=second)
+            except StorageError:
+                self._check_size(conn, second)
+                raise
 
     def doc(self, kind: str, ident: str) -> Doc | None:
         """The custody document of an organisation, lot, transfer or revision."""

@@ -21,6 +21,7 @@ from ledger.entries import Entry
 from ledger.errors import StorageError, TizbekError
 from ledger.events import Submission
 from ledger.storage.sqllog import Appended, SqlLog
+from ledger.storage.walcheckpoint import WalCheckpointer
 
 #: The most submissions one transaction takes.
 DEFAULT_MAX_BATCH = 256
@@ -50,6 +51,12 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
+        #: On SQLite, the thread that checkpoints the WAL off the append path.
+        self.wal: WalCheckpointer | None = None
+        if log.engine.dialect.name == "sqlite":
+            log.close()  # reopened without automatic checkpoints
+            log.autocheckpoint = False
+            self.wal = WalCheckpointer(log.engine)
         self._thread = threading.Thread(target=self._run, name="tizbek-sequencer", daemon=True)
         self._thread.start()
 
@@ -81,6 +88,10 @@ class GroupCommitter:
             self._closed = True
             self._queue.put(None)
         self._thread.join()
+        if self.wal is not None:
+            self.wal.close()
+            self.log.close()
+            self.log.autocheckpoint = True
 
     def __enter__(self) -> GroupCommitter:
         return self
@@ -112,6 +123,8 @@ class GroupCommitter:
                     break
                 batch.append(item)
             self._commit(batch)
+            if self.wal is not None:
+                self.wal.committed()
             expected = len(batch) + self._queue.qsize()
 
     def _commit(self, batch: list[_Item]) -> None:

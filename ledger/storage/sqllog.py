@@ -19,6 +19,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -115,11 +116,16 @@ class SqlLog:
         self._tail: _Tail | None = None
         self._mutex = threading.Lock()
         self._conn: Connection | None = None
+        #: On SQLite, whether commits checkpoint the WAL themselves (see walcheckpoint).
+        self.autocheckpoint = True
 
     def _connection(self) -> Connection:
         """The sequencer's own connection, kept between batches (no pool round trips)."""
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.engine.connect().execution_options(**{WRITE: True})
+            if not self.autocheckpoint and self.engine.dialect.name == "sqlite":
+                raw: Any = self._conn.connection.driver_connection
+                raw.execute("PRAGMA wal_autocheckpoint=0")
         return self._conn
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
 -- wrk script for scripts/bench_api.py: each connection posts pre-signed submissions, each once.
 -- The bodies file holds one submission per line; thread N of T takes lines N, N+T, N+2T, ...
 -- Counts answers by status so the benchmark knows how many entries were appended (201).
+-- An optional third argument paces each connection like a device that waits between
+-- submissions: a random think time (exponential, that many milliseconds on average).
 local threads = {}
 local counter = 0
 
@@ -22,6 +24,15 @@ function init(args)
   end
   next_body = 1
   created, other, spent = 0, 0, 0
+  think = tonumber(args[3] or "0")
+  math.randomseed(os.time() + id)
+end
+
+function delay()
+  if think <= 0 then
+    return 0
+  end
+  return -think * math.log(1 - math.random())
 end
 
 function request()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -170,3 +171,28 @@ def test_a_presigned_check_binds_the_key_it_was_made_with() -> None:
     forged = Submission(sub.event, _lot(stranger, "x", 1).sig)
     with pytest.raises(SignatureError):
         forged.checked(key.public)
+
+
+def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    if sql.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite write-ahead log")
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    with GroupCommitter(sql) as committer:
+        assert committer.wal is not None
+        for n in range(20):
+            committer.submit(_lot(collector, "almaty-collect", n))
+        raw: Any = sql._connection().connection.driver_connection
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        waited = 0.0
+        while committer.wal.checkpoints == 0 and waited < 10:  # it runs shortly after commits
+            time.sleep(0.05)
+            waited += 0.05
+        assert committer.wal.checkpoints >= 1
+    # Closed: the log's own connection checkpoints by itself again.
+    raw = sql._connection().connection.driver_connection
+    assert raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert audit_database(sql.engine).entries == 24
