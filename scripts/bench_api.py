@@ -394,6 +394,8 @@ def main() -> int:
         default="wrk" if shutil.which("wrk") else "httpx",
         help="load generator: wrk (apt install wrk; the default when installed) or Python httpx",
     )
+    parser.add_argument("--pg-workers", type=int, default=2, help="server workers on PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     use_wrk = args.load == "wrk"
     each, readers, read_s = (5, 16, 2.0) if args.quick else (40, 32, 10.0)
@@ -403,14 +405,16 @@ def main() -> int:
     )
     headline: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="tizbek-api-db-"))
-    for key, value in run(
-        "SQLite", f"sqlite:///{work / 'api.db'}", 1, each, readers, read_s, use_wrk
-    ).items():
-        headline[f"sqlite_{key}"] = round(value, 2)
+    if not args.no_sqlite:
+        sqlite_url = f"sqlite:///{work / 'api.db'}"
+        for key, value in run("SQLite", sqlite_url, 1, each, readers, read_s, use_wrk).items():
+            headline[f"sqlite_{key}"] = round(value, 2)
     if not args.no_pg:
         url, drop = scratch_pg(args.pg_url)
         try:
-            for key, value in run("PostgreSQL", url, 2, each, readers, read_s, use_wrk).items():
+            for key, value in run(
+                "PostgreSQL", url, args.pg_workers, each, readers, read_s, use_wrk
+            ).items():
                 headline[f"postgresql_{key}"] = round(value, 2)
         finally:
             drop()
