@@ -45,7 +45,7 @@ _EXAMPLE = {
         "key": "<64-hex key id>",
         "at": "2026-11-23T09:15:00Z",
         "nonce": "<16-64 url-safe characters>",
-        "lot": "ALA-0001",
+        "lot": "D3M00000X",
         "category": 6,
         "waste_code": "20 01 35*",
         "hazardous": True,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ledger.custody.rules import EVENT_TYPES
 from ledger.events import Submission
+from ledger.labels import ids
+from tests.protocol_story import story
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 
@@ -23,3 +25,11 @@ def test_every_event_type_has_a_section_and_a_valid_example() -> None:
         assert example is not None, etype
         submission = Submission.from_json(json.loads(example.group(1)))
         assert submission.event["type"] == etype
+        if etype == "lot.registered":
+            assert ids.is_lot_id(submission.event["lot"])
+
+
+def test_the_examples_come_from_a_story_the_rules_accept() -> None:
+    examples = story()
+    text = DOC.read_text(encoding="utf-8")
+    assert set(re.findall(r"^#### `([a-z_.]+)`$", text, flags=re.MULTILINE)) <= set(examples)
