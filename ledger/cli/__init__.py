@@ -11,7 +11,7 @@ from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
 from ledger.cli.labels import labels
 from ledger.cli.support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
-from ledger.demo import AUTHORITY_ID, build_demo_log
+from ledger.demo import AUTHORITY_ID, build_demo_log, demo_lot
 from ledger.errors import TizbekError
 from ledger.keys import SigningKey
 from ledger.note import VerifierKey
@@ -272,6 +272,7 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
     click.echo(f"stored the demo log in {url}")
     click.echo(f"inspector token: {token}")
     click.echo(f"API documentation: http://{host}:{port}/docs")
+    click.echo(f"scan page of the first lot's label: http://{host}:{port}/l/{demo_lot(0)}")
     if serve:
         import uvicorn
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ledger.demo import demo_lot
 from ledger.keys import SigningKey
 from ledger.note import NoteSigner, sign_note
 from tests.tizbek_cli import run_tizbek
@@ -24,6 +25,7 @@ def bundle_path(tmp_path: Path) -> Path:
     run = tizbek("demo", "--out", "bundle.json", "--lots", "1", "--no-serve", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "OK: 14 entries" in run.stdout
+    assert f"/l/{demo_lot(0)}" in run.stdout  # the scan page of the first lot's label
     return tmp_path / "bundle.json"
 
 
