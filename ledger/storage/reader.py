@@ -118,10 +118,19 @@ class LogReader:
         return None if text is None else dict(json.loads(text))
 
     def docs(
-        self, kind: str, *, party: str | None = None, start: str = "", limit: int = 100
+        self,
+        kind: str,
+        *,
+        party: str | None = None,
+        start: str = "",
+        limit: int = 100,
+        after: str | None = None,
     ) -> list[Doc]:
-        """Documents of one kind in id order from ``start``, those ``party`` had a part in."""
+        """Documents of one kind in id order from ``start`` (or strictly ``after`` an id),
+        those ``party`` had a part in."""
         query = select(DOCS.c.doc).where(DOCS.c.kind == kind, DOCS.c.subject >= start)
+        if after is not None:
+            query = query.where(DOCS.c.subject > after)
         if party is not None:
             query = query.join(
                 PARTIES,
@@ -138,13 +147,17 @@ class LogReader:
         filters: dict[str, Any] | None = None,
         start: str = "",
         limit: int = 100,
+        after: str | None = None,
     ) -> list[Doc]:
-        """Lots in id order, filtered by the typed projection's columns."""
+        """Lots in id order from ``start`` (or strictly ``after`` an id), filtered by the
+        typed projection's columns."""
         query = (
             select(DOCS.c.doc)
             .join(LOTS, (DOCS.c.kind == "lot") & (DOCS.c.subject == LOTS.c.lot))
             .where(LOTS.c.lot >= start)
         )
+        if after is not None:
+            query = query.where(LOTS.c.lot > after)
         for name, value in (filters or {}).items():
             if value is not None:
                 query = query.where(LOTS.c[name] == value)
