@@ -88,3 +88,22 @@ def test_a_second_log_key_cannot_append(log: tuple[SqlLog, SigningKey]) -> None:
         stranger.append(_signed(authority, "kz-auth", "key.revoked", key_id="0" * 64, reason="x"))
     with sql.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 1
+
+
+def test_seq_at_finds_the_first_entry_logged_at_or_after_a_time(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    from ledger.storage.reader import LogReader
+
+    sql, authority = log
+    collector = _bind(sql, authority, "almaty-collect")
+    for n in range(1, 8):
+        sql.append(_lot(collector, "almaty-collect", n))
+    reader = LogReader(sql.engine)
+    stamps = [e.logged_at for e in reader.entries(start=0, limit=100)]
+    assert stamps == sorted(stamps)
+    for seq, stamp in enumerate(stamps):
+        assert reader.seq_at(stamp) == stamps.index(stamp)
+        assert reader.seq_at(stamp) <= seq
+    assert reader.seq_at("0000") == 0
+    assert reader.seq_at("9999") == len(stamps)

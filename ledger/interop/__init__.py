@@ -1,0 +1,1 @@
+"""Interchange formats: GS1 EPCIS 2.0 documents of the custody log."""
