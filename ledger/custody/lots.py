@@ -127,6 +127,8 @@ class LotRules(Rulebook):
             self._destination_licence(dest, lot)
             lot["state"] = "dispatched"
             lot["transfer"] = ident
+            if lot.get("first_dispatch_seq") is None:
+                lot["first_dispatch_seq"] = self._seq
             declared[lot["id"]] = weight
             self._put("lot", lot["id"], lot)
         self._create(
@@ -144,7 +146,9 @@ class LotRules(Rulebook):
                 "created_seq": self._seq,
                 "head_seq": self._seq,
                 "last_at": self._at,
+                "dispatched_at": self._at,
                 "received_seq": None,
+                "received_at": None,
             },
         )
 
@@ -257,6 +261,10 @@ class LotRules(Rulebook):
             lot["weight_g"] = measured
             if items is not None:
                 lot["items"] = items
+            if outcome != "refused":
+                # What arrived, and who carried it: the findings weigh collection against these.
+                lot["received_g"] = measured
+                lot["carrier"] = ",".join(leg["carrier"] for leg in transfer["legs"]) or None
             if outcome == "accepted":
                 all_refused = False
                 lot["state"], lot["holder"] = "held", dest["id"]
@@ -293,6 +301,7 @@ class LotRules(Rulebook):
             self._put("lot", lot["id"], lot)
         transfer["state"] = "refused" if all_refused else "received"
         transfer["received_seq"] = self._seq
+        transfer["received_at"] = self._at
         self._put("transfer", ident, transfer)
 
     def _split(self, event: Event) -> None:

@@ -94,6 +94,14 @@ def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> 
             ("created_seq", "bigint"),
             ("head_seq", "bigint"),
             ("head_hash", "bytea"),
+            ("created_at", "text"),
+            ("last_at", "text"),
+            ("registered_g", "bigint"),
+            ("received_g", "bigint"),
+            ("carrier", "text"),
+            ("first_dispatch_seq", "bigint"),
+            ("discrepancy_status", "text"),
+            ("discrepancy_deadline", "text"),
         ],
         [
             (
@@ -108,6 +116,14 @@ def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> 
                 d["created_seq"],
                 d["head_seq"],
                 head("lot", d["id"]) or b"",
+                d.get("created_at"),
+                d.get("last_at"),
+                d.get("registered_g"),
+                d.get("received_g"),
+                d.get("carrier"),
+                d.get("first_dispatch_seq"),
+                (d.get("discrepancy") or {}).get("status"),
+                (d.get("discrepancy") or {}).get("deadline"),
             )
             for d in lots
         ],
@@ -125,6 +141,8 @@ def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> 
             ("created_seq", "bigint"),
             ("head_seq", "bigint"),
             ("head_hash", "bytea"),
+            ("dispatched_at", "text"),
+            ("received_at", "text"),
         ],
         [
             (
@@ -136,6 +154,8 @@ def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> 
                 d["created_seq"],
                 d["head_seq"],
                 head("transfer", d["id"]) or b"",
+                d.get("dispatched_at"),
+                d.get("received_at"),
             )
             for d in transfers
         ],

@@ -186,6 +186,15 @@ class Lot(SQLModel, table=True):
     created_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    #: For the inspectors' findings (filled by ``tizbek rebuild`` for lots of older logs).
+    created_at: str | None = Field(default=None, max_length=40)
+    last_at: str | None = Field(default=None, max_length=40)
+    registered_g: int | None = Field(default=None, sa_column=Column(BigInteger))
+    received_g: int | None = Field(default=None, sa_column=Column(BigInteger))
+    carrier: str | None = Field(default=None)
+    first_dispatch_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+    discrepancy_status: str | None = Field(default=None, index=True, max_length=16)
+    discrepancy_deadline: str | None = Field(default=None, max_length=40)
 
 
 class Transfer(SQLModel, table=True):
@@ -201,6 +210,8 @@ class Transfer(SQLModel, table=True):
     created_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     head_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    dispatched_at: str | None = Field(default=None, max_length=40)
+    received_at: str | None = Field(default=None, max_length=40)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -218,4 +229,5 @@ HEADS = _table(SubjectHead)
 DOCS = _table(SubjectDoc)
 PARTIES = _table(SubjectParty)
 LOTS = _table(Lot)
+TRANSFERS = _table(Transfer)
 TOKENS = _table(ApiToken)
