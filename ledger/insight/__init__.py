@@ -1,0 +1,1 @@
+"""What inspectors look for: findings that do not add up, read from the projections."""

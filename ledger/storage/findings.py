@@ -1,0 +1,179 @@
+"""Findings: what in the custody projections does not add up, each with the entries behind it.
+
+Every finding is one query over the typed projections (``lots``,
+``transfers``), which the sequencer keeps current as it appends, so finding
+them never replays the log. Each names its kind, its subject, a sentence for
+people, figures for tools, and the seqs of the entries that prove it (fetch
+them with their inclusion proofs to check them against a signed checkpoint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ledger.insight.limits import Limits
+from ledger.storage.hotpath import Driver
+
+KINDS = ("transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that does not add up."""
+
+    kind: str
+    subject: str
+    detail: str
+    seqs: list[int]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "detail": self.detail,
+            "seqs": self.seqs,
+            "figures": self.figures,
+        }
+
+
+def _days_before(at: str, days: int) -> str:
+    moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00")) - dt.timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _transit(driver: Driver, at: str, limits: Limits) -> list[Finding]:
+    rows = driver.rows(
+        "SELECT transfer, sender, destination, transporter, dispatched_at, created_seq, head_seq "
+        "FROM transfers WHERE state IN ('dispatched', 'in_transit') AND dispatched_at < ? "
+        "ORDER BY dispatched_at, transfer",
+        [_days_before(at, limits.transit_days)],
+    )
+    return [
+        Finding(
+            "transit_too_long",
+            transfer,
+            f"transfer {transfer} from {sender} to {to} was dispatched at {sent} and has not "
+            f"been received in {limits.transit_days} days",
+            sorted({int(created), int(head)}),
+            {"sender": sender, "destination": to, "transporter": carrier, "dispatched_at": sent},
+        )
+        for transfer, sender, to, carrier, sent, created, head in rows
+    ]
+
+
+def _overdue(driver: Driver, at: str) -> list[Finding]:
+    rows = driver.rows(
+        "SELECT l.lot, l.holder, l.discrepancy_deadline, l.head_seq, d.doc FROM lots AS l "
+        "JOIN subject_docs AS d ON d.kind = 'lot' AND d.subject = l.lot "
+        "WHERE l.discrepancy_status = 'open' AND l.discrepancy_deadline < ? "
+        "ORDER BY l.discrepancy_deadline, l.lot",
+        [at[:10]],
+    )
+    found = []
+    for lot, holder, deadline, head, doc in rows:
+        discrepancy = json.loads(doc)["discrepancy"]
+        found.append(
+            Finding(
+                "discrepancy_overdue",
+                lot,
+                f"lot {lot}: {discrepancy['declared_g']} g declared, "
+                f"{discrepancy['measured_g']} g measured; the discrepancy was due to be "
+                f"resolved by {deadline}",
+                sorted({int(discrepancy["opened_seq"]), int(head)}),
+                {
+                    "holder": holder,
+                    "deadline": deadline,
+                    "declared_g": discrepancy["declared_g"],
+                    "measured_g": discrepancy["measured_g"],
+                    "transfer": discrepancy["transfer"],
+                },
+            )
+        )
+    return found
+
+
+def _undispatched(driver: Driver, at: str, limits: Limits) -> list[Finding]:
+    rows = driver.rows(
+        "SELECT lot, collector, created_at, created_seq, weight_g FROM lots "
+        "WHERE first_dispatch_seq IS NULL AND state = 'held' AND holder = collector "
+        "AND created_at < ? ORDER BY created_at, lot",
+        [_days_before(at, limits.undispatched_days)],
+    )
+    return [
+        Finding(
+            "never_dispatched",
+            lot,
+            f"lot {lot} was registered by {collector} at {created} and has never been "
+            f"dispatched in {limits.undispatched_days} days",
+            [int(seq)],
+            {"collector": collector, "registered_at": created, "weight_g": int(weight)},
+        )
+        for lot, collector, created, seq, weight in rows
+    ]
+
+
+def _losses(driver: Driver, limits: Limits) -> list[Finding]:
+    found = []
+    for role, column in (("collector", "collector"), ("carrier", "carrier")):
+        rows = driver.rows(
+            f"SELECT {column}, count(*), sum(registered_g), sum(received_g) FROM lots "  # noqa: S608
+            f"WHERE received_g IS NOT NULL AND registered_g IS NOT NULL "
+            f"AND {column} IS NOT NULL GROUP BY {column} "
+            f"HAVING (sum(registered_g) - sum(received_g)) * 100 > ? * sum(registered_g) "
+            f"ORDER BY {column}",
+            [limits.weight_loss_percent],
+        )
+        for who, count, registered, received in rows:
+            lost = int(registered) - int(received)
+            worst = driver.rows(
+                f"SELECT lot, created_seq, head_seq FROM lots WHERE {column} = ? "  # noqa: S608
+                "AND received_g IS NOT NULL AND registered_g > received_g "
+                "ORDER BY registered_g - received_g DESC, lot LIMIT 20",
+                [who],
+            )
+            percent = round(100 * lost / int(registered), 1)
+            found.append(
+                Finding(
+                    "weight_loss",
+                    f"{role}:{who}",
+                    f"{lost} g of {registered} g collected ({percent} %) did not arrive in "
+                    f"{count} lots "
+                    + ("collected by" if role == "collector" else "carried by")
+                    + f" {who} (limit {limits.weight_loss_percent} %)",
+                    sorted({int(s) for _, created, head in worst for s in (created, head)}),
+                    {
+                        role: who,
+                        "lots": int(count),
+                        "registered_g": int(registered),
+                        "received_g": int(received),
+                        "lost_percent": percent,
+                        "worst_lots": [lot for lot, _, _ in worst],
+                    },
+                )
+            )
+    return found
+
+
+def findings(
+    engine: Engine, *, at: str, limits: Limits | None = None, kinds: tuple[str, ...] = KINDS
+) -> list[Finding]:
+    """Every finding of ``kinds`` as of the time ``at`` (ISO 8601 UTC)."""
+    limits = limits or Limits()
+    found: list[Finding] = []
+    with engine.connect() as conn:
+        driver = Driver(conn)
+        if "transit_too_long" in kinds:
+            found += _transit(driver, at, limits)
+        if "discrepancy_overdue" in kinds:
+            found += _overdue(driver, at)
+        if "never_dispatched" in kinds:
+            found += _undispatched(driver, at, limits)
+        if "weight_loss" in kinds:
+            found += _losses(driver, limits)
+    return found

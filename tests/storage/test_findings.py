@@ -1,0 +1,168 @@
+"""Each kind of finding appears when the events make it, and not when the data is clean."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from ledger.demo import lot_fields
+from ledger.events import utc_now
+from ledger.insight.limits import Limits
+from ledger.keys import SigningKey
+from ledger.storage.findings import Finding, findings
+from ledger.storage.sqllog import SqlLog
+from tests.storage.logs import bound, issued, label, signed
+
+ROLES = {
+    "col": ["collector"],
+    "car": ["transporter"],
+    "rec": ["recycler"],
+    "insp": ["inspector"],
+}
+
+
+class Story:
+    """Organisations on a stored log, and the custody steps the tests need."""
+
+    def __init__(self, sql: SqlLog, authority: SigningKey) -> None:
+        self.sql, self.keys = sql, {"kz-auth": authority}
+        self.heads: dict[str, str] = {}
+        for n, (org, roles) in enumerate(ROLES.items()):
+            self.act(
+                "kz-auth",
+                "org.registered",
+                org=org,
+                name=f"{org} LLP",
+                bin=f"{210440000000 + n:012d}",
+                roles=roles,
+                country="KZ",
+                region="Almaty",
+            )
+            self.keys[org] = SigningKey.generate()
+            sql.append(bound(authority, self.keys[org], org))
+        sql.append(issued(authority, "col"))
+        year = int(utc_now()[:4])
+        self.act(
+            "kz-auth",
+            "license.granted",
+            org="rec",
+            license="L-1",
+            valid_from=f"{year - 1}-01-01",
+            valid_to=f"{year + 1}-12-31",
+            waste_codes=["20 01 35*"],
+            categories=[6],
+            operations=["R4"],
+        )
+        self.start = utc_now()
+
+    def act(self, actor: str, etype: str, **fields: Any) -> int:
+        entry, _ = self.sql.append(signed(self.keys[actor], actor, etype, **fields))
+        for name in ("lot", "transfer"):
+            if isinstance(fields.get(name), str):
+                self.heads[fields[name]] = entry.hash.hex()
+        for item in fields.get("lots", []):
+            self.heads[item["lot"]] = entry.hash.hex()
+        return entry.seq
+
+    def register(self, n: int, weight: int = 100_000) -> str:
+        lot = label("col", n)
+        self.act("col", "lot.registered", **lot_fields(lot, weight_g=weight))
+        return lot
+
+    def dispatch(self, transfer: str, lot: str, weight: int = 100_000) -> int:
+        return self.act(
+            "col",
+            "transfer.dispatched",
+            transfer=transfer,
+            lots=[{"lot": lot, "after": self.heads[lot], "weight_g": weight}],
+            to="rec",
+            transporter="car",
+        )
+
+    def carry_and_receive(self, transfer: str, lot: str, measured: int) -> int:
+        self.act("car", "transfer.taken_over", transfer=transfer, after=self.heads[transfer])
+        return self.act(
+            "rec",
+            "transfer.received",
+            transfer=transfer,
+            after=self.heads[transfer],
+            lots=[
+                {"lot": lot, "after": self.heads[lot], "weight_g": measured, "outcome": "accepted"}
+            ],
+        )
+
+    def found(self, days: float, kind: str) -> list[Finding]:
+        at = dt.datetime.fromisoformat(self.start.replace("Z", "+00:00")) + dt.timedelta(days=days)
+        return findings(
+            self.sql.engine, at=at.strftime("%Y-%m-%dT%H:%M:%SZ"), limits=Limits(), kinds=(kind,)
+        )
+
+
+@pytest.fixture
+def story(log: tuple[SqlLog, SigningKey]) -> Story:
+    return Story(*log)
+
+
+def test_a_clean_journey_makes_no_finding(story: Story) -> None:
+    lot = story.register(1)
+    story.dispatch("T1", lot)
+    story.carry_and_receive("T1", lot, 99_500)
+    for kind in ("transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss"):
+        assert story.found(365, kind) == []
+
+
+def test_a_transfer_in_transit_too_long(story: Story) -> None:
+    lot = story.register(1)
+    sent = story.dispatch("T1", lot)
+    assert story.found(6, "transit_too_long") == []
+    (finding,) = story.found(8, "transit_too_long")
+    assert (finding.subject, finding.seqs) == ("T1", [sent])
+    assert finding.figures["transporter"] == "car"
+    story.carry_and_receive("T1", lot, 100_000)
+    assert story.found(8, "transit_too_long") == []
+
+
+def test_an_open_discrepancy_past_its_deadline(story: Story) -> None:
+    lot = story.register(1)
+    story.dispatch("T1", lot)
+    received = story.carry_and_receive("T1", lot, 70_000)
+    assert story.found(10, "discrepancy_overdue") == []
+    (finding,) = story.found(17, "discrepancy_overdue")
+    assert finding.subject == lot
+    assert received in finding.seqs
+    assert (finding.figures["declared_g"], finding.figures["measured_g"]) == (100_000, 70_000)
+    story.act("insp", "discrepancy.resolved", subject_lot=lot, resolution="scale fault")
+    assert story.found(17, "discrepancy_overdue") == []
+
+
+def test_a_lot_never_dispatched(story: Story) -> None:
+    lot = story.register(1)
+    assert story.found(29, "never_dispatched") == []
+    (finding,) = story.found(31, "never_dispatched")
+    assert (finding.subject, finding.figures["collector"]) == (lot, "col")
+    story.dispatch("T1", lot)
+    assert story.found(31, "never_dispatched") == []
+
+
+def test_weight_lost_between_collection_and_receipt(story: Story) -> None:
+    for n in range(1, 4):
+        lot = story.register(n)
+        story.dispatch(f"T{n}", lot)
+        # 8 % short: under the discrepancy threshold, over the findings' 5 %.
+        story.carry_and_receive(f"T{n}", lot, 92_000)
+    found = {f.subject: f for f in story.found(0, "weight_loss")}
+    assert set(found) == {"collector:col", "carrier:car"}
+    collector = found["collector:col"]
+    assert (collector.figures["lots"], collector.figures["lost_percent"]) == (3, 8.0)
+    assert len(collector.figures["worst_lots"]) == 3
+    assert len(collector.seqs) == 6  # each lot's registration and receipt
+    assert story.found(0, "discrepancy_overdue") == []
+
+
+def test_limits_come_from_the_environment() -> None:
+    limits = Limits.from_env({"TIZBEK_FINDING_TRANSIT_DAYS": "3"})
+    assert (limits.transit_days, limits.undispatched_days) == (3, 30)
+    with pytest.raises(ValueError, match="TIZBEK_FINDING_WEIGHT_LOSS_PERCENT"):
+        Limits.from_env({"TIZBEK_FINDING_WEIGHT_LOSS_PERCENT": "five"})
