@@ -18,7 +18,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import epcis, exports, labels, problems, public, readers, scan, submissions
+from api import (
+    epcis,
+    exports,
+    insight,
+    labels,
+    problems,
+    public,
+    readers,
+    scan,
+    submissions,
+)
 from api.app_types import Services
 from api.limits import RateLimit
 from ledger.labels.links import Links
@@ -73,7 +83,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    routers = (public, submissions, readers, exports, epcis, labels, scan)
+    routers = (public, submissions, readers, exports, epcis, insight, labels, scan)
     for router in (module.router for module in routers):
         app.include_router(router, responses=problems.RESPONSES)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")

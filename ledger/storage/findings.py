@@ -43,7 +43,10 @@ class Finding:
 
 
 def _days_before(at: str, days: int) -> str:
-    moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00")) - dt.timedelta(days=days)
+    try:
+        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00")) - dt.timedelta(days=days)
+    except OverflowError:  # before the first year: nothing happened that early
+        return "0000"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from ledger.demo import lot_fields
 from ledger.events import utc_now
 from ledger.insight.limits import Limits
@@ -14,6 +18,7 @@ from ledger.keys import SigningKey
 from ledger.storage.findings import Finding, findings
 from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import bound, issued, label, signed
+from tests.tizbek_cli import run_tizbek
 
 ROLES = {
     "col": ["collector"],
@@ -166,3 +171,33 @@ def test_limits_come_from_the_environment() -> None:
     assert (limits.transit_days, limits.undispatched_days) == (3, 30)
     with pytest.raises(ValueError, match="TIZBEK_FINDING_WEIGHT_LOSS_PERCENT"):
         Limits.from_env({"TIZBEK_FINDING_WEIGHT_LOSS_PERCENT": "five"})
+
+
+def test_findings_over_the_api_and_the_command_line(tmp_path: Path) -> None:
+    """Inspectors see findings at /v1/findings; `tizbek findings` lists them."""
+    made = run_tizbek("demo", "--no-serve", "--lots", "2", "--dir", "d", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    token = next(
+        line.split(": ", 1)[1] for line in made.stdout.splitlines() if "inspector token" in line
+    )
+    env = {
+        "TIZBEK_DATABASE_URL": f"sqlite:///{tmp_path / 'd' / 'demo.db'}",
+        "TIZBEK_KEY_DIR": str(tmp_path / "d" / "keys"),
+    }
+    run = run_tizbek("findings", cwd=tmp_path, env=env)
+    assert (run.returncode, run.stdout, run.stderr.strip()) == (0, "", "0 finding(s)")
+    later = run_tizbek("findings", "--at", "2999-01-01T00:00:00Z", "--json", cwd=tmp_path, env=env)
+    assert later.returncode == 0, later.stderr
+    # The demo's lots were all carried, weighed and processed: nothing to find, even later.
+    assert [json.loads(line)["kind"] for line in later.stdout.splitlines()] == []
+    bad = run_tizbek("findings", "--at", "tomorrow", cwd=tmp_path, env=env)
+    assert bad.returncode == 2
+    assert "--at must be RFC 3339" in bad.stderr
+    with TestClient(create_app(env["TIZBEK_DATABASE_URL"], tmp_path / "d" / "keys")) as client:
+        headers = {"authorization": f"Bearer {token}"}
+        assert client.get("/v1/findings", headers=headers).json() == []
+        assert client.get("/v1/findings").status_code == 401
+        assert (
+            client.get("/v1/findings", params={"kind": "nonsense"}, headers=headers).status_code
+            == 400
+        )
