@@ -12,7 +12,7 @@ from api.auth import inspector
 from api.deps import services
 from ledger.events import utc_now
 from ledger.insight.limits import Limits
-from ledger.storage.findings import KINDS, findings
+from ledger.storage.findings import KINDS, findings, stamp
 from ledger.storage.tokens import Principal
 
 router = APIRouter(prefix="/v1", tags=["insight"])
@@ -38,4 +38,4 @@ async def list_findings(
 def _utc(at: dt.datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp(at)

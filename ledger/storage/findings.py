@@ -47,7 +47,12 @@ def _days_before(at: str, days: int) -> str:
         moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00")) - dt.timedelta(days=days)
     except OverflowError:  # before the first year: nothing happened that early
         return "0000"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp(moment)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A time as the log writes it, ``2026-12-01T08:00:00Z`` (four-digit years always)."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _transit(driver: Driver, at: str, limits: Limits) -> list[Finding]:
