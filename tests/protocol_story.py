@@ -10,23 +10,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ledger.entries import Entry
 from tests.ledger.custody.world import AUTHORITY, OUTPUTS, World, lot_id
 
 
-def story() -> dict[str, dict[str, Any]]:
-    """The first submission of every event type in one story, by type."""
-    world = World()
+def play(world: World) -> dict[str, Entry]:
+    """Play the story in ``world``; return its notable entries by name."""
     one, two, three, four, five, six = (lot_id(n) for n in range(1, 7))
     part_a, part_b, container = lot_id(21), lot_id(22), lot_id(30)
+    steps: dict[str, Entry] = {}
 
-    world.lot(one)
-    world.dispatch("TR-0001", [one])
-    world.take("TR-0001")
-    world.receive("TR-0001", [one])
-    world.process(one, outputs=OUTPUTS, operation="R4")
+    steps["registered"] = world.lot(one)
+    steps["dispatched"] = world.dispatch("TR-0001", [one])
+    steps["taken_over"] = world.take("TR-0001")
+    steps["received"] = world.receive("TR-0001", [one])
+    steps["processed"] = world.process(one, outputs=OUTPUTS, operation="R4")
 
     world.lot(two)
-    world.submit(
+    steps["split"] = world.submit(
         "col-a",
         "lot.split",
         lot=two,
@@ -37,7 +38,7 @@ def story() -> dict[str, dict[str, Any]]:
         ],
     )
     world.lot(three)
-    world.submit(
+    steps["merged"] = world.submit(
         "col-a",
         "lot.merged",
         into=container,
@@ -47,7 +48,7 @@ def story() -> dict[str, dict[str, Any]]:
         ],
     )
     world.lot(four)
-    world.submit(
+    steps["lost"] = world.submit(
         "col-a",
         "lot.lost",
         lot=four,
@@ -58,8 +59,8 @@ def story() -> dict[str, dict[str, Any]]:
     world.lot(five)
     world.dispatch("TR-0002", [five])
     world.take("TR-0002")
-    short = world.receive("TR-0002", [five], weight_g=150_000)
-    world.submit(
+    steps["short"] = world.receive("TR-0002", [five], weight_g=150_000)
+    steps["inspected"] = world.submit(
         "insp",
         "inspection.recorded",
         target={"kind": "lot", "id": five},
@@ -69,7 +70,7 @@ def story() -> dict[str, dict[str, Any]]:
         "rec-a",
         "revision.proposed",
         revision="REV-0001",
-        entry=short.seq,
+        entry=steps["short"].seq,
         changes=[{"lot": five, "weight_g": 180_000}],
         reason="weighed with the rain cover on",
     )
@@ -79,7 +80,7 @@ def story() -> dict[str, dict[str, Any]]:
     world.dispatch("TR-0003", [six], weight_g=120_000)
     world.take("TR-0003")
     world.receive("TR-0003", [six], weight_g=60_000)
-    world.submit(
+    steps["resolved"] = world.submit(
         "insp",
         "discrepancy.resolved",
         subject_lot=six,
@@ -104,7 +105,13 @@ def story() -> dict[str, dict[str, Any]]:
     world.submit(AUTHORITY, "org.deregistered", org="col-b", reason="ceased trading")
     lost = world.bind("trans-b")
     world.submit(AUTHORITY, "key.revoked", key_id=lost.key_id, reason="tablet lost")
+    return steps
 
+
+def story() -> dict[str, dict[str, Any]]:
+    """The first submission of every event type in the story, by type."""
+    world = World()
+    play(world)
     examples: dict[str, dict[str, Any]] = {}
     for entry in world.log.entries[1:]:
         leaf = json.loads(entry.data)

@@ -17,7 +17,8 @@ from jsonschema import Draft7Validator
 from ledger.entries import Entry
 from ledger.interop.epcis import EPCIS_CONTEXT, LOST, epcis_document, epcis_events
 from ledger.labels.links import Links
-from tests.ledger.custody.world import AUTHORITY, OUTPUTS, World, lot_id
+from tests.ledger.custody.world import World, lot_id
+from tests.protocol_story import play as play_story
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "epcis"
 SCHEMA = VECTORS / "EPCIS-JSON-Schema.json"
@@ -54,68 +55,9 @@ class Story:
 def play() -> Story:
     """The story of tests/protocol_story.py, plus a partial refusal, keeping the world."""
     world = World()
-    steps: dict[str, Entry] = {}
-    steps["registered"] = world.lot(ONE)
-    steps["dispatched"] = world.dispatch("TR-0001", [ONE])
-    steps["taken_over"] = world.take("TR-0001")
-    steps["received"] = world.receive("TR-0001", [ONE])
-    steps["processed"] = world.process(ONE, outputs=OUTPUTS, operation="R4")
-
-    world.lot(TWO)
-    steps["split"] = world.submit(
-        "col-a",
-        "lot.split",
-        lot=TWO,
-        after=world.head("lot", TWO),
-        children=[
-            {"lot": PART_A, "weight_g": 100_000, "items": 20},
-            {"lot": PART_B, "weight_g": 82_500, "items": 20},
-        ],
-    )
-    world.lot(THREE)
-    steps["merged"] = world.submit(
-        "col-a",
-        "lot.merged",
-        into=CONTAINER,
-        lots=[
-            {"lot": PART_A, "after": world.head("lot", PART_A)},
-            {"lot": THREE, "after": world.head("lot", THREE)},
-        ],
-    )
-    world.lot(FOUR)
-    steps["lost"] = world.submit(
-        "col-a", "lot.lost", lot=FOUR, after=world.head("lot", FOUR), reason="stolen"
-    )
-
-    world.lot(FIVE)
-    world.dispatch("TR-0002", [FIVE])
-    world.take("TR-0002")
-    steps["short"] = world.receive("TR-0002", [FIVE], weight_g=150_000)
-    steps["inspected"] = world.submit(
-        "insp",
-        "inspection.recorded",
-        target={"kind": "lot", "id": FIVE},
-        finding="rain cover still on the pallet at weighing",
-    )
+    steps = play_story(world)
     steps["org_inspected"] = world.submit(
         "insp", "inspection.recorded", target={"kind": "org", "id": "rec-a"}, finding="tidy"
-    )
-    world.submit(
-        "rec-a",
-        "revision.proposed",
-        revision="REV-0001",
-        entry=steps["short"].seq,
-        changes=[{"lot": FIVE, "weight_g": 180_000}],
-        reason="weighed with the rain cover on",
-    )
-    world.submit("col-a", "revision.approved", revision="REV-0001")
-
-    world.lot(SIX, weight_g=120_000)
-    world.dispatch("TR-0003", [SIX], weight_g=120_000)
-    world.take("TR-0003")
-    world.receive("TR-0003", [SIX], weight_g=60_000)
-    steps["resolved"] = world.submit(
-        "insp", "discrepancy.resolved", subject_lot=SIX, resolution="collector fined"
     )
 
     world.lot(SEVEN)
@@ -131,8 +73,6 @@ def play() -> Story:
         return_lot=RETURNED,
     )
 
-    world.submit(AUTHORITY, "org.updated", org="col-b", region="Almaty Region")
-    world.submit(AUTHORITY, "org.deregistered", org="col-b", reason="ceased trading")
     return Story(world, steps)
 
 
