@@ -7,6 +7,7 @@ transporter), and the registry of organisations and licences.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -111,12 +112,21 @@ async def lots(
     holder: str | None = None,
     category: Annotated[int | None, Query(ge=1, le=6)] = None,
     region: str | None = None,
+    registered_from: Annotated[dt.date | None, Query(description="first UTC day")] = None,
+    registered_to: Annotated[dt.date | None, Query(description="last UTC day")] = None,
     start: str = "",
     limit: Limit = 100,
 ) -> list[Doc]:
-    """Lots with their state, holder, weights, discrepancy and history, by id from ``start``."""
+    """Lots with their state, holder, weights, discrepancy and history, by id from ``start``;
+    ``registered_from`` and ``registered_to`` keep those registered on those days."""
     filters = {"state": state, "holder": holder, "category": category, "region": region}
-    return svc.reader.lots(party=_party(who), filters=filters, start=start, limit=limit)
+    days = (
+        registered_from.isoformat() if registered_from else None,
+        registered_to.isoformat() if registered_to else None,
+    )
+    return svc.reader.lots(
+        party=_party(who), filters=filters, start=start, limit=limit, registered=days
+    )
 
 
 @router.get("/lots/{lot}")

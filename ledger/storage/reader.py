@@ -148,9 +148,11 @@ class LogReader:
         start: str = "",
         limit: int = 100,
         after: str | None = None,
+        registered: tuple[str | None, str | None] = (None, None),
     ) -> list[Doc]:
         """Lots in id order from ``start`` (or strictly ``after`` an id), filtered by the
-        typed projection's columns."""
+        typed projection's columns and by the UTC days ``registered`` (first, last) between
+        which they were registered."""
         query = (
             select(DOCS.c.doc)
             .join(LOTS, (DOCS.c.kind == "lot") & (DOCS.c.subject == LOTS.c.lot))
@@ -158,6 +160,12 @@ class LogReader:
         )
         if after is not None:
             query = query.where(LOTS.c.lot > after)
+        first, last = registered
+        if first is not None:
+            query = query.where(LOTS.c.created_at >= first)
+        if last is not None:
+            # Times compare as text: "T24" sorts after every time of the day ``last``.
+            query = query.where(LOTS.c.created_at < f"{last}T24")
         for name, value in (filters or {}).items():
             if value is not None:
                 query = query.where(LOTS.c[name] == value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,19 @@ def test_tokens_from_the_command_line(api: Api, tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "does not have the inspector role" in bad.stderr
+
+
+def test_lots_filtered_by_registration_day(api: Api, tokens: dict[str, str]) -> None:
+    lot = register_lot(api, L1).json()
+    day = lot["entry"]["logged_at"][:10]
+    before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    after = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+    def ids(**params: str) -> list[str]:
+        return [x["id"] for x in _get(api, "/v1/lots", tokens["inspector"], **params).json()]
+
+    assert ids(registered_from=day, registered_to=day) == [L1]
+    assert ids(registered_from=before) == [L1]
+    assert ids(registered_to=before) == []
+    assert ids(registered_from=after) == []
+    assert _get(api, "/v1/lots", tokens["inspector"], registered_from="soon").status_code == 400
