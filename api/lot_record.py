@@ -15,7 +15,9 @@ from ledger import i18n
 from ledger.checkpoint import verify_checkpoint
 from ledger.custody.rules import Doc
 from ledger.entries import Entry
+from ledger.errors import TizbekError
 from ledger.labels.content import issued_to
+from ledger.merkle import leaf_hash
 from ledger.storage.reader import LogReader
 
 
@@ -88,6 +90,27 @@ def _step(
     }
 
 
+def _step_of(
+    reader: LogReader, seq: int, leaf: str, lot: str, lang: str, names: dict[str, str]
+) -> dict[str, Any]:
+    """A timeline step, or, for an entry whose stored bytes no longer parse, a marked gap."""
+    try:
+        entry = Entry.parse(leaf.encode("utf-8"))
+    except TizbekError:
+        return {
+            "seq": seq,
+            "type": None,
+            "actor": None,
+            "actor_name": "",
+            "at": "",
+            "at_text": "",
+            "title": i18n.t(lang, "fail.form", seq=seq),
+            "details": [],
+            "leaf_hash": leaf_hash(leaf.encode("utf-8")).hex(),
+        }
+    return _step(reader, entry, lot, lang, names)
+
+
 def _status(reader: LogReader, doc: Doc, lang: str, names: dict[str, str]) -> dict[str, Any]:
     return {
         "category": doc["category"],
@@ -132,19 +155,17 @@ def lot_record(reader: LogReader, lot: str, *, full: bool, lang: str) -> dict[st
     if full:
         history = list(doc["history"])
         bundle = reader.bundle(history)
-        entries = {
-            item["seq"]: Entry.parse(item["leaf"].encode("utf-8")) for item in bundle["entries"]
-        }
+        leaves = {item["seq"]: item["leaf"] for item in bundle["entries"]}
         record["weight_text"] = i18n.weight(doc["weight_g"], lang)
         record["timeline"] = [
-            _step(reader, entries[s], lot, lang, names) for s in history if s in entries
+            _step_of(reader, s, leaves[s], lot, lang, names) for s in history if s in leaves
         ]
         record["history"] = history
         record["bundle"] = bundle
         return record
     note = reader.checkpoint()
     size = verify_checkpoint(note, genesis.log_key).size
-    head = reader.entry(doc["head_seq"])
+    head = reader.leaf(doc["head_seq"])
     if head is not None and head.seq < size:
         record["head"] = {
             "seq": head.seq,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.chain import ChainVerifier
 from ledger.checkpoint import Checkpoint, verify_checkpoint
@@ -95,12 +95,22 @@ def with_dependencies(
     return sorted(chosen)
 
 
+class Leaf(Protocol):
+    """What a bundle holds of an entry: its seq and its leaf data as stored."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
 def make_bundle(
     *,
     kind: str,
     log_key: VerifierKey,
     checkpoint: str,
-    entries: Sequence[Entry],
+    entries: Sequence[Leaf],
     proofs: Sequence[Sequence[bytes]],
     consistency: Sequence[tuple[str, Sequence[bytes]]] = (),
 ) -> dict[str, Any]:
@@ -113,7 +123,11 @@ def make_bundle(
         "log_key": str(log_key),
         "checkpoint": checkpoint,
         "entries": [
-            {"seq": e.seq, "leaf": e.data.decode("utf-8"), "proof": [h.hex() for h in p]}
+            {
+                "seq": e.seq,
+                "leaf": e.data.decode("utf-8", errors="replace"),
+                "proof": [h.hex() for h in p],
+            }
             for e, p in zip(entries, proofs, strict=True)
         ],
         "consistency": [

@@ -9,16 +9,20 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from sqlalchemy import text
 
 from api.app import create_app
 from ledger import i18n
+from ledger.bundle import verify_bundle
 from ledger.checkpoint import verify_checkpoint
+from ledger.errors import VerificationError
 from ledger.labels import ids
 from ledger.labels.links import Links
 from ledger.merkle import verify_inclusion
 from ledger.note import VerifierKey
+from ledger.storage.engine import make_engine
 from tests.api.conftest import L1, L2, Api, register_lot
-from tests.storage.logs import block_of
+from tests.storage.logs import block_of, drop_guards
 
 JSON = {"accept": "application/json"}
 
@@ -157,3 +161,30 @@ def test_bad_base_urls_are_refused(base: str) -> None:
 
 def test_block_of_is_what_the_fixture_issued(api: Api) -> None:
     assert ids.split(L1)[0] == block_of("almaty-collect")
+
+
+def test_a_damaged_entry_is_shown_and_named_not_a_server_error(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    """Bytes that no longer parse still reach the page, where verification names them."""
+    lot = register_lot(api, L1).json()
+    engine = make_engine(api.url)
+    drop_guards(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE log_entries SET data = :d WHERE seq = :s"),
+            {"d": b'{"event": garbled', "s": lot["seq"]},
+        )
+    engine.dispose()
+    public = api.client.get(f"/l/{L1}", headers=JSON)
+    assert public.status_code == 200
+    assert public.json()["head"]["leaf_hash"] != lot["leaf_hash"]
+    full = api.client.get(f"/l/{L1}", headers={**JSON, **_bearer(tokens["inspector"])}).json()
+    (step,) = full["timeline"]
+    assert step["title"] == f"entry {lot['seq']} is malformed"
+    with pytest.raises(VerificationError) as caught:
+        verify_bundle(full["bundle"])
+    assert caught.value.seq == lot["seq"]
+    page = api.client.get(f"/l/{L1}", params={"lang": "en"}, headers=_bearer(tokens["inspector"]))
+    assert page.status_code == 200
+    assert f"entry {lot['seq']} is malformed" in page.text

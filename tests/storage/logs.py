@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 
 from ledger.demo import lot_fields
 from ledger.events import Submission, make_event, sign_event
@@ -85,3 +86,14 @@ def issued(authority: SigningKey, org: str, count: int = 10_000) -> Submission:
 def lot(key: SigningKey, org: str, serial: int, **changes: Any) -> Submission:
     """A collector registers the lot that carries its label ``serial``."""
     return signed(key, org, "lot.registered", **lot_fields(label(org, serial), **changes))
+
+
+def drop_guards(engine: Engine) -> None:
+    """What an attacker with the database does first: drop the append-only triggers."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for table in ("log_entries", "tree_nodes", "checkpoints"):
+                for action in ("update", "delete"):
+                    conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+        else:
+            conn.execute(text("DROP FUNCTION tizbek_refuse_change() CASCADE"))

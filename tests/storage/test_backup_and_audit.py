@@ -15,6 +15,7 @@ from ledger.storage import migrate
 from ledger.storage.audit import audit_database
 from ledger.storage.backup import export_header, export_lines, import_lines
 from ledger.storage.engine import make_engine
+from tests.storage.logs import drop_guards
 from tests.tizbek_cli import run_tizbek
 
 
@@ -61,16 +62,6 @@ def test_import_refuses_a_truncated_file(engine: Engine, demo: DemoLog) -> None:
     assert caught.value.check == "checkpoint"
 
 
-def _drop_triggers(engine: Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for table in ("log_entries", "tree_nodes", "checkpoints"):
-                for action in ("update", "delete"):
-                    conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
-        else:
-            conn.execute(text("DROP FUNCTION tizbek_refuse_change() CASCADE"))
-
-
 def _audit_fails_at(engine: Engine, seq: int) -> VerificationError:
     with pytest.raises(VerificationError) as caught:
         audit_database(engine)
@@ -80,7 +71,7 @@ def _audit_fails_at(engine: Engine, seq: int) -> VerificationError:
 
 def test_a_changed_byte_in_an_entry_is_named(engine: Engine, demo: DemoLog) -> None:
     import_lines(engine, _lines(demo))
-    _drop_triggers(engine)
+    drop_guards(engine)
     data = demo.log.entries[10].data.replace(b'"vehicle":"KZ 123', b'"vehicle":"KZ 124')
     with engine.begin() as conn:
         conn.execute(text("UPDATE log_entries SET data = :d WHERE seq = 10"), {"d": data})
@@ -89,7 +80,7 @@ def test_a_changed_byte_in_an_entry_is_named(engine: Engine, demo: DemoLog) -> N
 
 def test_a_changed_merkle_node_is_named(engine: Engine, demo: DemoLog) -> None:
     import_lines(engine, _lines(demo))
-    _drop_triggers(engine)
+    drop_guards(engine)
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE tree_nodes SET hash = :h WHERE level = 1 AND idx = 2"), {"h": bytes(32)}
@@ -102,7 +93,7 @@ def test_a_deleted_tail_is_caught_against_the_last_checkpoint(
     engine: Engine, demo: DemoLog
 ) -> None:
     import_lines(engine, _lines(demo))
-    _drop_triggers(engine)
+    drop_guards(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM log_entries WHERE seq = 13"))
     error = _audit_fails_at(engine, 13)
