@@ -20,15 +20,13 @@ from api.problems import ApiError
 from ledger.errors import LotIdError
 from ledger.labels import ids
 from ledger.labels.content import block_labels, issued_to, label_for
-from ledger.labels.render import Label, grid, label_png, label_svg, sheet_pdf
+from ledger.labels.render import MAX_SHEET, Label, grid, label_png, label_svg, sheet_pdf
 from ledger.storage.tokens import Principal
 
 router = APIRouter(prefix="/v1/labels", tags=["labels"])
 Svc = Annotated[Services, Depends(services)]
 Reader = Annotated[Principal, Depends(reader)]
 Lang = Annotated[str, Query(pattern="^(kk|ru|en)$", description="Caption language")]
-#: Labels one sheet request renders at most (twenty 3x8 pages).
-MAX_SHEET = 480
 
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "An A4 PDF sheet of labels"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -162,7 +161,7 @@ async def share_lot(
     """A share link to the lot's scan page (default 30 minutes), for whoever may see the lot."""
     _visible(svc.reader.doc("lot", lot), who, "lot", lot)
     token = svc.share.make(lot, minutes=minutes)
-    expires = datetime.fromtimestamp(int(token.split(".")[0]), UTC)
+    expires = dt.datetime.fromtimestamp(int(token.split(".")[0]), dt.UTC)
     url = f"{svc.links.scan_url(lot)}?share={token}"
     return ShareLink(
         lot=lot, url=url, expires=expires.strftime("%Y-%m-%dT%H:%M:%SZ"), qr_svg=qr_svg(url)

@@ -47,6 +47,7 @@ from ledger.labels.render import (  # noqa: E402
     sheet_pdf,
 )
 from tests.serving import serving  # noqa: E402
+from tests.tizbek_cli import demo_token  # noqa: E402
 
 SCANNERS = 50
 BASE = "https://scan.tizbek.kz"
@@ -137,9 +138,7 @@ def bench_scan_page(lots: int, seconds: float) -> dict[str, float]:
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    token = next(
-        line.split(": ", 1)[1] for line in made.stdout.splitlines() if "inspector token" in line
-    )
+    token = demo_token(made.stdout)
     env = {
         "TIZBEK_DATABASE_URL": f"sqlite:///{work / 'd' / 'demo.db'}",
         "TIZBEK_KEY_DIR": str(work / "d" / "keys"),

@@ -22,3 +22,8 @@ def run_tizbek(
         check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
+
+
+def demo_token(stdout: str) -> str:
+    """The inspector token `tizbek demo` printed."""
+    return next(line.split(": ", 1)[1] for line in stdout.splitlines() if "inspector token" in line)

@@ -9,6 +9,7 @@ import click
 
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
+from ledger.cli.findings import findings_cmd
 from ledger.cli.labels import labels
 from ledger.cli.support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
 from ledger.demo import AUTHORITY_ID, build_demo_log, demo_lot
@@ -284,42 +285,5 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-@main.command(name="findings")
-@click.option("--at", default=None, help="As of this time (ISO 8601 UTC; default now).")
-@click.option(
-    "--kind",
-    "kinds",
-    multiple=True,
-    type=click.Choice(
-        ["transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss"]
-    ),
-    help="Only these kinds (repeat the option).",
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def findings_cmd(at: str | None, kinds: tuple[str, ...], as_json: bool) -> None:
-    """List what does not add up in TIZBEK_DATABASE_URL, with the entries behind each finding."""
-    from ledger.events import check_time, utc_now
-    from ledger.insight.limits import Limits
-    from ledger.storage.engine import database_url
-    from ledger.storage.findings import KINDS, findings
-
-    with reporting("cannot list findings"):
-        if at is not None:
-            check_time(at, "--at")
-    try:
-        limits = Limits.from_env()
-    except ValueError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    chosen = kinds or KINDS
-    with reporting("cannot list findings"), engine_at(database_url()) as engine:
-        found = findings(engine, at=at or utc_now(), limits=limits, kinds=chosen)
-    for finding in found:
-        if as_json:
-            click.echo(json.dumps(finding.as_json(), ensure_ascii=False, sort_keys=True))
-        else:
-            seqs = ", ".join(str(s) for s in finding.seqs)
-            click.echo(f"{finding.kind}: {finding.detail} (entries {seqs})")
-    click.echo(f"{len(found)} finding(s)", err=True)
-
-
 main.add_command(labels)
+main.add_command(findings_cmd)

@@ -16,6 +16,7 @@ from ledger import i18n
 from ledger.cli.support import EXIT_BAD_INPUT, engine_at, fail, reporting
 from ledger.errors import LotIdError
 from ledger.labels import ids
+from ledger.labels.render import MAX_SHEET
 
 LANG = click.option(
     "--lang",
@@ -24,8 +25,6 @@ LANG = click.option(
     show_default=True,
     help="Language of the captions and category names.",
 )
-#: Labels one sheet command renders at most (twenty 3x8 pages).
-MAX_SHEET = 480
 
 
 @click.group()

@@ -69,6 +69,8 @@ CAPTIONS: dict[str, tuple[str, str, str]] = {
     for lang in i18n.LANGUAGES
 }
 ELLIPSIS = "…"
+#: Labels one sheet request renders at most (twenty 3x8 pages).
+MAX_SHEET = 480
 
 
 @dataclass(frozen=True)

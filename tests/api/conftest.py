@@ -117,3 +117,8 @@ def tokens(api: Api) -> Iterator[dict[str, str]]:
     revoke_token(engine, ident)
     yield made
     engine.dispose()
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of a bearer token."""
+    return {"authorization": f"Bearer {token}"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jsonschema import Draft7Validator
 
-from tests.api.conftest import L1, Api, register_lot
+from tests.api.conftest import L1, Api, bearer, register_lot
 
 SCHEMA = json.loads(
     (Path(__file__).parents[1] / "vectors" / "epcis" / "EPCIS-JSON-Schema.json").read_text()
@@ -15,13 +15,9 @@ SCHEMA = json.loads(
 VALIDATOR = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
-def _bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
-
-
 def test_a_lots_history_as_epcis(api: Api, tokens: dict[str, str]) -> None:
     lot = register_lot(api, L1).json()
-    answer = api.client.get(f"/v1/lots/{L1}/epcis", headers=_bearer(tokens["collector"]))
+    answer = api.client.get(f"/v1/lots/{L1}/epcis", headers=bearer(tokens["collector"]))
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/ld+json"
     document = answer.json()
@@ -30,7 +26,7 @@ def test_a_lots_history_as_epcis(api: Api, tokens: dict[str, str]) -> None:
     assert event["tizbek:leafHash"] == lot["leaf_hash"]
     assert event["tizbek:seq"] == lot["seq"]
     assert (
-        api.client.get(f"/v1/lots/{L1}/epcis", headers=_bearer(tokens["other"])).status_code == 404
+        api.client.get(f"/v1/lots/{L1}/epcis", headers=bearer(tokens["other"])).status_code == 404
     )
     assert api.client.get(f"/v1/lots/{L1}/epcis").status_code == 401
 
@@ -38,7 +34,7 @@ def test_a_lots_history_as_epcis(api: Api, tokens: dict[str, str]) -> None:
 def test_a_period_as_epcis(api: Api, tokens: dict[str, str]) -> None:
     lot = register_lot(api, L1).json()
     day = lot["entry"]["logged_at"][:10]
-    inspector = _bearer(tokens["inspector"])
+    inspector = bearer(tokens["inspector"])
     answer = api.client.get("/v1/export/epcis", params={"from": day, "to": day}, headers=inspector)
     assert answer.status_code == 200
     document = answer.json()
@@ -57,6 +53,6 @@ def test_a_period_as_epcis(api: Api, tokens: dict[str, str]) -> None:
     )
     assert backwards.json()["epcisBody"]["eventList"] == []
     members = api.client.get(
-        "/v1/export/epcis", params={"from": day, "to": day}, headers=_bearer(tokens["collector"])
+        "/v1/export/epcis", params={"from": day, "to": day}, headers=bearer(tokens["collector"])
     )
     assert members.status_code == 403

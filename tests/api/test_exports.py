@@ -10,18 +10,14 @@ import pytest
 
 from api import exports
 from ledger.demo import lot_fields
-from tests.api.conftest import L1, L2, L3, Api, register_lot
+from tests.api.conftest import L1, L2, L3, Api, bearer, register_lot
 from tests.storage.logs import label
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
 
 
 def test_lots_as_csv_and_json_lines(api: Api, tokens: dict[str, str]) -> None:
     register_lot(api, L1)
     register_lot(api, L2, category=5)
-    answer = api.client.get("/v1/export/lots", headers=_bearer(tokens["inspector"]))
+    answer = api.client.get("/v1/export/lots", headers=bearer(tokens["inspector"]))
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert 'filename="lots.csv"' in answer.headers["content-disposition"]
@@ -32,7 +28,7 @@ def test_lots_as_csv_and_json_lines(api: Api, tokens: dict[str, str]) -> None:
     lines = api.client.get(
         "/v1/export/lots",
         params={"format": "jsonl", "category": 5},
-        headers=_bearer(tokens["inspector"]),
+        headers=bearer(tokens["inspector"]),
     ).text.splitlines()
     assert [json.loads(line)["id"] for line in lines] == [L2]
 
@@ -41,13 +37,13 @@ def test_members_export_only_their_lots(api: Api, tokens: dict[str, str]) -> Non
     register_lot(api, L1)
     other = label("other-collect", 1)
     assert api.post("other-collect", "lot.registered", **lot_fields(other)).status_code == 201
-    mine = api.client.get("/v1/export/lots", headers=_bearer(tokens["collector"])).text
+    mine = api.client.get("/v1/export/lots", headers=bearer(tokens["collector"])).text
     assert L1 in mine
     assert other not in mine
     assert api.client.get("/v1/export/lots").status_code == 401
     assert (
         api.client.get(
-            "/v1/export/lots", params={"format": "xml"}, headers=_bearer(tokens["collector"])
+            "/v1/export/lots", params={"format": "xml"}, headers=bearer(tokens["collector"])
         ).status_code
         == 400
     )
@@ -65,7 +61,7 @@ def test_an_export_pages_through_every_row(
         rows = list(
             csv.DictReader(
                 io.StringIO(
-                    api.client.get("/v1/export/lots", headers=_bearer(tokens["inspector"])).text
+                    api.client.get("/v1/export/lots", headers=bearer(tokens["inspector"])).text
                 )
             )
         )
@@ -87,7 +83,7 @@ def test_transfers_export(api: Api, tokens: dict[str, str]) -> None:
     rows = list(
         csv.DictReader(
             io.StringIO(
-                api.client.get("/v1/export/transfers", headers=_bearer(tokens["other"])).text
+                api.client.get("/v1/export/transfers", headers=bearer(tokens["other"])).text
             )
         )
     )

@@ -21,14 +21,10 @@ from ledger.labels.links import Links
 from ledger.merkle import verify_inclusion
 from ledger.note import VerifierKey
 from ledger.storage.engine import make_engine
-from tests.api.conftest import L1, L2, Api, register_lot
+from tests.api.conftest import L1, L2, Api, bearer, register_lot
 from tests.storage.logs import block_of, drop_guards
 
 JSON = {"accept": "application/json"}
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
 
 
 def test_public_status_without_a_token(api: Api) -> None:
@@ -100,15 +96,15 @@ def test_issued_labels_and_unknown_ids(api: Api) -> None:
 
 def test_tokens_and_share_links_open_the_full_record(api: Api, tokens: dict[str, str]) -> None:
     register_lot(api, L1)
-    mine = api.client.get(f"/l/{L1}", headers={**JSON, **_bearer(tokens["collector"])}).json()
+    mine = api.client.get(f"/l/{L1}", headers={**JSON, **bearer(tokens["collector"])}).json()
     assert mine["full"] is True
     assert [step["type"] for step in mine["timeline"]] == ["lot.registered"]
     assert mine["bundle"]["entries"][-1]["seq"] == mine["history"][-1]
-    other = api.client.get(f"/l/{L1}", headers={**JSON, **_bearer(tokens["other"])}).json()
+    other = api.client.get(f"/l/{L1}", headers={**JSON, **bearer(tokens["other"])}).json()
     assert other["full"] is False
-    assert api.client.get(f"/l/{L1}", headers=_bearer(tokens["revoked"])).status_code == 401
+    assert api.client.get(f"/l/{L1}", headers=bearer(tokens["revoked"])).status_code == 401
 
-    made = api.client.post(f"/v1/lots/{L1}/share", headers=_bearer(tokens["collector"]))
+    made = api.client.post(f"/v1/lots/{L1}/share", headers=bearer(tokens["collector"]))
     assert made.status_code == 200, made.text
     link = httpx.URL(made.json()["url"])
     assert link.path == f"/l/{L1}"
@@ -133,10 +129,10 @@ def test_tokens_and_share_links_open_the_full_record(api: Api, tokens: dict[str,
     assert "not valid for this lot" in page.text
 
     for who, status in ((tokens["other"], 404), (None, 401)):
-        headers = {} if who is None else _bearer(who)
+        headers = {} if who is None else bearer(who)
         assert api.client.post(f"/v1/lots/{L1}/share", headers=headers).status_code == status
     long = api.client.post(
-        f"/v1/lots/{L1}/share", params={"minutes": 10_000}, headers=_bearer(tokens["collector"])
+        f"/v1/lots/{L1}/share", params={"minutes": 10_000}, headers=bearer(tokens["collector"])
     )
     assert long.status_code == 400
 
@@ -179,12 +175,12 @@ def test_a_damaged_entry_is_shown_and_named_not_a_server_error(
     public = api.client.get(f"/l/{L1}", headers=JSON)
     assert public.status_code == 200
     assert public.json()["head"]["leaf_hash"] != lot["leaf_hash"]
-    full = api.client.get(f"/l/{L1}", headers={**JSON, **_bearer(tokens["inspector"])}).json()
+    full = api.client.get(f"/l/{L1}", headers={**JSON, **bearer(tokens["inspector"])}).json()
     (step,) = full["timeline"]
     assert step["title"] == f"entry {lot['seq']} is malformed"
     with pytest.raises(VerificationError) as caught:
         verify_bundle(full["bundle"])
     assert caught.value.seq == lot["seq"]
-    page = api.client.get(f"/l/{L1}", params={"lang": "en"}, headers=_bearer(tokens["inspector"]))
+    page = api.client.get(f"/l/{L1}", params={"lang": "en"}, headers=bearer(tokens["inspector"]))
     assert page.status_code == 200
     assert f"entry {lot['seq']} is malformed" in page.text

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from ledger.demo import demo_lot
 from ledger.storage.engine import make_engine
 from tests.serving import serving
-from tests.tizbek_cli import run_tizbek
+from tests.tizbek_cli import demo_token, run_tizbek
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +23,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     where = tmp_path_factory.mktemp("scan-demo")
     made = run_tizbek("demo", "--no-serve", "--lots", "3", "--dir", str(where / "d"), cwd=where)
     assert made.returncode == 0, made.stderr
-    token = next(
-        line.split(": ", 1)[1] for line in made.stdout.splitlines() if "inspector token" in line
-    )
+    token = demo_token(made.stdout)
     url = f"sqlite:///{where / 'd' / 'demo.db'}"
     env = {"TIZBEK_DATABASE_URL": url, "TIZBEK_KEY_DIR": str(where / "d" / "keys")}
     with serving(env, where) as base:

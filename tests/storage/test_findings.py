@@ -18,7 +18,7 @@ from ledger.keys import SigningKey
 from ledger.storage.findings import Finding, findings
 from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import bound, issued, label, signed
-from tests.tizbek_cli import run_tizbek
+from tests.tizbek_cli import demo_token, run_tizbek
 
 ROLES = {
     "col": ["collector"],
@@ -177,9 +177,7 @@ def test_findings_over_the_api_and_the_command_line(tmp_path: Path) -> None:
     """Inspectors see findings at /v1/findings; `tizbek findings` lists them."""
     made = run_tizbek("demo", "--no-serve", "--lots", "2", "--dir", "d", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-    token = next(
-        line.split(": ", 1)[1] for line in made.stdout.splitlines() if "inspector token" in line
-    )
+    token = demo_token(made.stdout)
     env = {
         "TIZBEK_DATABASE_URL": f"sqlite:///{tmp_path / 'd' / 'demo.db'}",
         "TIZBEK_KEY_DIR": str(tmp_path / "d" / "keys"),
