@@ -26,8 +26,10 @@ from api import (
     problems,
     public,
     readers,
+    registry,
     scan,
     submissions,
+    web,
 )
 from api.app_types import Services
 from api.limits import RateLimit
@@ -47,12 +49,14 @@ def create_app(
     rate_limit: float | None = None,
     rate_burst: float | None = None,
     links: Links | None = None,
+    demo: bool = False,
 ) -> FastAPI:
     """The API over the log at ``url`` whose checkpoint key is in ``keys``.
 
     ``rate_limit`` (requests per second per client; 0 for none) overrides
     ``TIZBEK_RATE_LIMIT``; ``links`` (label URLs) overrides ``TIZBEK_BASE_URL``
-    and ``TIZBEK_GS1_PREFIX``.
+    and ``TIZBEK_GS1_PREFIX``. ``demo`` (only ``tizbek demo`` sets it) lets the web app bind
+    a browser's key with the authority key in ``keys``.
     """
     links = links or Links.from_env()
 
@@ -83,9 +87,10 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    routers = (public, submissions, readers, exports, epcis, insight, labels, scan)
+    routers = (public, submissions, readers, registry, exports, epcis, insight, labels, scan)
     for router in (module.router for module in routers):
         app.include_router(router, responses=problems.RESPONSES)
+    web.install(app, demo_authority=keys if demo else None)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _add_problem_schema(app)
     if rate_limit is None:

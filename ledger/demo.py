@@ -23,6 +23,12 @@ DEFAULT_ORIGIN = "demo.tizbek.kz/log"
 AUTHORITY_ID = "kz-authority"
 #: The label block the demo collector was issued.
 DEMO_BLOCK = "D3M0"
+#: Who signs in to the demo's web app for each role (the inspector is the authority).
+DEMO_USERS = {
+    "collector": "almaty-collect",
+    "transporter": "steppe-haulage",
+    "recycler": "karaganda-recycling",
+}
 
 
 def demo_lot(n: int) -> str:

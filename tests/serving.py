@@ -48,3 +48,38 @@ def serving(env: dict[str, str], cwd: Path, *, workers: int = 1) -> Iterator[str
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextmanager
+def serving_demo(where: Path, *, lots: int = 2) -> Iterator[tuple[str, str]]:
+    """Run `tizbek demo` (which serves its log, in demo mode) in ``where``; yield its base URL
+    and what it printed."""
+    port = free_port()
+    printed = where / "demo-stdout.txt"
+    with printed.open("w") as out:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "ledger", "demo", "--lots", str(lots), "--port", str(port)),
+                *("--dir", str(where / "demo"), "--out", str(where / "bundle.json")),
+            ],
+            cwd=where,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise AssertionError(f"tizbek demo exited: {printed.read_text()}")
+            try:
+                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("tizbek demo did not come up")
+        yield base, printed.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

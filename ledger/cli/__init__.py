@@ -10,9 +10,10 @@ import click
 from ledger.bundle import verify_bundle
 from ledger.canonical import parse_json
 from ledger.cli.findings import findings_cmd
+from ledger.cli.keys import key_group
 from ledger.cli.labels import labels
 from ledger.cli.support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
-from ledger.demo import AUTHORITY_ID, build_demo_log, demo_lot
+from ledger.demo import AUTHORITY_ID, DEMO_USERS, build_demo_log, demo_lot
 from ledger.errors import TizbekError
 from ledger.keys import SigningKey
 from ledger.note import VerifierKey
@@ -270,10 +271,19 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
             + [e.data.decode("utf-8") for e in story.log.entries],
         )
         _, token = create_token(engine, org=AUTHORITY_ID, role="inspector", label="demo")
+        members = {
+            role: create_token(engine, org=org, role="member", label=f"demo {role}")[1]
+            for role, org in DEMO_USERS.items()
+        }
+    base = f"http://{host}:{port}"
     click.echo(f"stored the demo log in {url}")
     click.echo(f"inspector token: {token}")
-    click.echo(f"API documentation: http://{host}:{port}/docs")
-    click.echo(f"scan page of the first lot's label: http://{host}:{port}/l/{demo_lot(0)}")
+    click.echo(f"API documentation: {base}/docs")
+    click.echo(f"scan page of the first lot's label: {base}/l/{demo_lot(0)}")
+    click.echo(f"web app: {base}/app/ (sign in with a link; each browser makes its own key)")
+    for role, secret in members.items():
+        click.echo(f"  {role} ({DEMO_USERS[role]}): {base}/app/signin#token={secret}")
+    click.echo(f"  inspector ({AUTHORITY_ID}): {base}/app/signin#token={token}")
     if serve:
         import uvicorn
 
@@ -281,9 +291,10 @@ def demo(out: Path, directory: Path, lots: int, host: str, port: int, serve: boo
         from ledger.labels.links import Links
 
         links = Links(f"http://{host}:{port}")
-        app = create_app(url, directory / "keys", links=links)
+        app = create_app(url, directory / "keys", links=links, demo=True)
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 main.add_command(labels)
 main.add_command(findings_cmd)
+main.add_command(key_group)

@@ -49,6 +49,28 @@ MATERIALS = frozenset(
     }
 )
 
+#: The List-of-Waste codes a collector picks from when registering a lot of
+#: electrical and electronic waste: discarded equipment (16 02, 20 01) and the
+#: components removed from it. The rules accept any code of the right pattern;
+#: this is the list people are offered.
+WEEE_WASTE_CODES = (
+    "16 02 09*",
+    "16 02 10*",
+    "16 02 11*",
+    "16 02 12*",
+    "16 02 13*",
+    "16 02 14",
+    "16 02 15*",
+    "16 02 16",
+    "20 01 21*",
+    "20 01 23*",
+    "20 01 35*",
+    "20 01 36",
+)
+#: Hazardous properties (Annex III of Directive 2008/98/EC) and C16, persistent
+#: organic pollutants.
+HP_CODES = (*(f"HP{n}" for n in range(1, 16)), "C16")
+
 WASTE_CODE_RE = re.compile(r"^\d{2} \d{2} \d{2}\*?$")
 OPERATION_RE = re.compile(r"^(R(1[0-3]|[1-9])|D(1[0-5]|[1-9]))$")
 HP_CODE_RE = re.compile(r"^(HP(1[0-5]|[1-9])|C16)$")

@@ -8,7 +8,7 @@ from ledger.custody import codes
 from ledger.custody import fields as f
 from ledger.custody.engine import CLOSED, Doc, Rulebook
 from ledger.errors import RuleError
-from ledger.events import ID_RE, Event
+from ledger.events import HEX64_RE, ID_RE, Event
 
 
 class LotRules(Rulebook):
@@ -49,6 +49,9 @@ class LotRules(Rulebook):
         if source not in codes.SOURCES:
             raise RuleError(f"source must be one of {sorted(codes.SOURCES)}", rule="format")
         site = f.text(event, "site")
+        photo = event.get("photo_sha256")
+        if photo is not None and (not isinstance(photo, str) or not HEX64_RE.match(photo)):
+            raise RuleError("photo_sha256 must be the 64-hex SHA-256 of the photo", rule="format")
         producer = f.ident(event, "producer", optional=True)
         if producer is not None:
             prod = self._org(producer, what="producer")
@@ -73,6 +76,7 @@ class LotRules(Rulebook):
             site=site,
             producer=producer,
             region=org["region"],
+            **({} if photo is None else {"photo_sha256": photo}),
         )
 
     def _dispatched(self, event: Event) -> None:

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 
 def chromium_path() -> str | None:
@@ -24,13 +24,25 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
+def playwright() -> Iterator[Playwright]:
+    """Playwright, once Chromium is known to be there."""
+    if chromium_path() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("no Chromium for the browser tests (apt install chromium) under CI=true")
         pytest.skip("browser tests need Chromium (apt install chromium, or set TIZBEK_CHROMIUM)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    with sync_playwright() as running:
+        yield running
+
+
+def launch(playwright: Playwright, *args: str) -> Browser:
+    """The system Chromium, headless, with extra command-line ``args``."""
+    path = chromium_path()
+    assert path is not None
+    return playwright.chromium.launch(executable_path=path, args=["--no-sandbox", *args])
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = launch(playwright)
+    yield launched
+    launched.close()

@@ -1,0 +1,31 @@
+// Tizbek web app: what every page does. Sends the outbox, shows how many events wait in it and
+// whether the browser is online, and warns when this browser cannot sign for the organisation.
+import * as queue from "/static/app/queue.js";
+import { keyState } from "/static/app/binding.js";
+
+const indicator = document.getElementById("queue-indicator");
+
+async function showQueue() {
+  if (!indicator) return;
+  const waiting = (await queue.items()).filter((i) => i.state === "queued" || i.state === "sending");
+  document.getElementById("queue-count").textContent = String(waiting.length);
+  indicator.dataset.waiting = String(waiting.length);
+  indicator.dataset.online = String(navigator.onLine);
+}
+
+async function warnAboutKey() {
+  const org = document.body.dataset.actor;
+  const warning = document.getElementById("key-warning");
+  if (!org || !warning || location.pathname === "/app/key") return;
+  const { state } = await keyState(org);
+  warning.hidden = !["none", "unbound", "revoked", "other-org"].includes(state);
+}
+
+if (indicator) {
+  window.addEventListener("tizbek-outbox", showQueue);
+  window.addEventListener("online", showQueue);
+  window.addEventListener("offline", showQueue);
+  showQueue();
+  queue.start();
+  warnAboutKey();
+}

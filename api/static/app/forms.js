@@ -1,0 +1,159 @@
+// Tizbek web app: forms whose submission is a signed event (form[data-sign="<type>"]). The page
+// builds the event from the form, signs it with this browser's key and puts it in the outbox,
+// which sends it now or when the connection returns. Nothing is posted to the app's server.
+import { buildEvent, loadKey, pageSigner, sha256Hex, signEvent } from "/static/app/signing.js";
+import * as queue from "/static/app/queue.js";
+import { normaliseLot } from "/static/app/lots.js";
+import { say } from "/static/app/messages.js";
+
+class FormProblem extends Error {}
+
+/** Kilograms as typed ("182.5", "182,5", "1 250") to whole grams, or null. */
+export function grams(text) {
+  const plain = String(text || "").replace(/[\s\u00a0\u202f]/g, "").replace(",", ".");
+  const match = /^(\d{1,9})(?:\.(\d{1,3}))?$/.exec(plain);
+  if (!match) return null;
+  const value = Number(match[1]) * 1000 + Number((match[2] || "").padEnd(3, "0"));
+  return value > 0 ? value : null;
+}
+
+const builders = {
+  async "lot.registered"(form) {
+    const data = new FormData(form);
+    const lot = normaliseLot(data.get("lot"));
+    if (!lot) throw new FormProblem(say("scan_not_label"));
+    const wasteCode = String(data.get("waste_code"));
+    const hazardous = wasteCode.endsWith("*");
+    const weight = grams(data.get("weight_kg"));
+    if (weight === null) throw new FormProblem(say("bad_weight"));
+    const fields = {
+      lot,
+      category: Number(data.get("category")),
+      waste_code: wasteCode,
+      hazardous,
+      hp_codes: hazardous ? data.getAll("hp_codes").map(String) : [],
+      items: Number(data.get("items")),
+      weight_g: weight,
+      weight_measured: data.get("weight_measured") !== null,
+      source: String(data.get("source")),
+      site: String(data.get("site") || "").trim(),
+    };
+    const producer = data.get("producer");
+    if (producer) fields.producer = String(producer);
+    const photo = data.get("photo");
+    if (photo && photo.size) fields.photo_sha256 = await sha256Hex(await photo.arrayBuffer());
+    return { fields, summary: `${lot} · ${wasteCode} · ${weight / 1000} kg` };
+  },
+
+  async "transfer.dispatched"(form) {
+    const data = new FormData(form);
+    const lots = Array.from(form.querySelectorAll('input[name="lots"]'), (input) => ({
+      lot: input.value, after: input.dataset.after, weight_g: Number(input.dataset.weight),
+    }));
+    const to = data.get("to");
+    if (!to) throw new FormProblem(say("choose_recycler"));
+    const fields = { transfer: String(data.get("transfer")).trim(), lots, to: String(to) };
+    const transporter = data.get("transporter");
+    if (transporter) fields.transporter = String(transporter);
+    const vehicle = String(data.get("vehicle") || "").trim();
+    if (vehicle) fields.vehicle = vehicle;
+    return { fields, summary: `${fields.transfer} → ${fields.to} · ${lots.map((l) => l.lot).join(", ")}` };
+  },
+};
+
+/** Sign an event of `type` with this browser's key and put it in the outbox; the outbox item. */
+export async function signAndQueue(type, fields, summary) {
+  const signer = pageSigner();
+  const key = await loadKey(signer.actor);
+  if (!key) throw new FormProblem(say("no_key"));
+  const event = buildEvent(type, fields, { ...signer, keyId: key.keyId });
+  const { submission, body } = await signEvent(key, event);
+  const item = await queue.enqueue(submission, body, summary);
+  queue.flush();
+  return item;
+}
+
+function report(form, kind, text) {
+  const result = form.querySelector("#form-result");
+  result.hidden = false;
+  result.className = `notice ${kind}`;
+  result.textContent = text;
+}
+
+for (const form of document.querySelectorAll("form[data-sign]")) {
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    const type = form.dataset.sign;
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const { fields, summary } = await builders[type](form);
+      const item = await signAndQueue(type, fields, summary);
+      form.dataset.outboxId = item.id;
+      report(form, "warn", say("signed_queued"));
+      if (type === "lot.registered") {
+        form.querySelector("#lot").value = "";
+        const photo = form.querySelector("#photo");
+        if (photo) photo.value = "";
+      }
+      queue.settled(item.id).then((done) => {
+        if (form.dataset.outboxId !== item.id) return;
+        if (done.state === "logged") report(form, "good", say("signed_logged", { seq: done.seq }));
+        else report(form, "bad", say("refused", { detail: done.detail }));
+      });
+    } catch (error) {
+      report(form, "bad", error instanceof FormProblem ? error.message : String(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// Registration: hazardous properties only for hazardous codes; the camera fills the lot id.
+const wasteCode = document.getElementById("waste_code");
+const hpCodes = document.getElementById("hp-codes");
+if (wasteCode && hpCodes) {
+  const sync = () => {
+    hpCodes.hidden = wasteCode.selectedOptions[0].dataset.hazardous !== "true";
+  };
+  wasteCode.addEventListener("change", sync);
+  sync();
+}
+
+const scanStart = document.getElementById("scan-start");
+if (scanStart) {
+  const panel = document.getElementById("scanner");
+  const status = document.getElementById("scan-status");
+  let stop = null;
+  const close = () => { if (stop) stop(); stop = null; panel.hidden = true; };
+  document.getElementById("scan-stop").addEventListener("click", close);
+  scanStart.addEventListener("click", async () => {
+    panel.hidden = false;
+    try {
+      const { scan } = await import("/static/app/scanner.js");
+      stop = await scan(document.getElementById("scan-video"), {
+        onLot(lot) {
+          stop = null;
+          panel.hidden = true;
+          const field = document.getElementById("lot");
+          field.value = lot;
+          field.dataset.scanned = "true";
+          const result = document.getElementById("form-result");
+          result.hidden = false;
+          result.className = "notice good";
+          result.textContent = say("scan_found", { lot });
+          document.getElementById("items").focus();
+        },
+        onOther() { status.textContent = say("scan_not_label"); },
+      });
+    } catch (error) {
+      close();
+      status.textContent = say("scan_no_camera");
+      const result = document.getElementById("form-result");
+      result.hidden = false;
+      result.className = "notice warn";
+      result.textContent = say("scan_no_camera");
+      document.getElementById("lot").focus();
+    }
+  });
+}
