@@ -16,26 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from api.web.extraction import extract
+
 ROOT = Path(__file__).parents[1]
-#: Where messages are, and how Babel reads them.
-METHODS = [
-    ("web/**.py", "python"),
-    ("templates/app/**.html", "jinja2.ext:babel_extract"),
-]
-OPTIONS = {"templates/app/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
 LANGUAGES = ("kk", "ru", "en")
-
-
-def extract() -> Catalog:
-    """Every message the app shows, with where it is used."""
-    catalog = Catalog(project="Tizbek web app", msgid_bugs_address="", charset="utf-8")
-    found = extract_from_dir(ROOT / "api", METHODS, OPTIONS, comment_tags=())
-    for filename, lineno, message, _comments, context in found:
-        catalog.add(message, None, [(f"api/{filename}", lineno)], context=context)
-    return catalog
 
 
 def po_file(lang: str) -> Path:

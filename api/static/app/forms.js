@@ -42,7 +42,8 @@ const builders = {
     if (producer) fields.producer = String(producer);
     const photo = data.get("photo");
     if (photo && photo.size) fields.photo_sha256 = await sha256Hex(await photo.arrayBuffer());
-    return { fields, summary: `${lot} · ${wasteCode} · ${weight / 1000} kg` };
+    const kg = new Intl.NumberFormat(document.documentElement.lang).format(weight / 1000);
+    return { fields, summary: `${lot} · ${wasteCode} · ${kg} ${say("kg")}` };
   },
 
   async "transfer.dispatched"(form) {
