@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from ledger.chain import ChainVerifier, MemoryState
+from ledger.chain import ChainVerifier
 from ledger.checkpoint import Checkpoint, verify_checkpoint
 from ledger.entries import Entry
 from ledger.errors import BundleFormatError, TizbekError, VerificationError
 from ledger.merkle import CompactRange
 from ledger.note import VerifierKey
-from ledger.storage.state import write_projections
+from ledger.storage.hotpath import Driver
+from ledger.storage.projections import write_flows
+from ledger.storage.state import ReplayState, write_projections
 from ledger.storage.tables import CHECKPOINTS, ENTRIES, NODES
 
 EXPORT_FORMAT = "tizbek-log/1"
@@ -100,7 +103,8 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         except TizbekError as exc:
             raise VerificationError(exc.message, seq=None, check="checkpoint") from None
         checkpoints[cp.size] = (cp, note)
-    state = MemoryState()
+    rows: list[tuple[Any, ...]] = []
+    state = ReplayState(rows.extend)
     chain = ChainVerifier(complete=True, log_key=log_key, state=state)
     tree = CompactRange()
     entries: list[dict[str, object]] = []
@@ -138,7 +142,9 @@ def import_lines(engine: Engine, lines: Iterable[str]) -> Checkpoint:
         if entries:
             conn.execute(insert(ENTRIES), entries)
             conn.execute(insert(NODES), nodes)
+        state.close()
         write_projections(conn, state.bindings(), state.heads(), state.docs())
+        write_flows(Driver(conn), rows)
         conn.execute(
             insert(CHECKPOINTS),
             [

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ledger.custody.rules import Doc, DocKey
+from ledger.insight import flows
 from ledger.keyring import Binding
 from ledger.storage.hotpath import Driver
 
@@ -56,6 +57,11 @@ def write_heads(driver: Driver, heads: Mapping[DocKey, bytes]) -> None:
         [(k, s, h) for (k, s), h in heads.items()],
         "ON CONFLICT (kind, subject) DO UPDATE SET head_hash = excluded.head_hash",
     )
+
+
+def write_flows(driver: Driver, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``flows`` rows (see :mod:`ledger.insight.flows`)."""
+    driver.insert("flows", flows.COLUMNS, rows)
 
 
 def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> None:

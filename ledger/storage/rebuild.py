@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, select
 
-from ledger.chain import ChainVerifier, MemoryState
+from ledger.chain import ChainVerifier
 from ledger.entries import Entry
 from ledger.storage.engine import WRITE
+from ledger.storage.hotpath import Driver
+from ledger.storage.projections import write_flows
 from ledger.storage.sqllog import SEQUENCER_LOCK
-from ledger.storage.state import write_projections
+from ledger.storage.state import ReplayState, write_projections
 from ledger.storage.tables import ENTRIES, metadata
 
 #: Rows fetched per round trip while replaying.
@@ -23,6 +25,7 @@ PROJECTIONS = (
     "licences",
     "lots",
     "transfers",
+    "flows",
 )
 
 
@@ -31,14 +34,19 @@ def rebuild_projections(engine: Engine) -> int:
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")
-        state = MemoryState()
-        chain = ChainVerifier(complete=True, state=state)
-        rows = conn.execute(
-            select(ENTRIES.c.data).order_by(ENTRIES.c.seq), execution_options={"yield_per": BATCH}
-        )
-        for data in rows.scalars():
-            chain.add(Entry.parse(bytes(data)))
         for name in PROJECTIONS:
             conn.execute(delete(metadata.tables[name]))
+        driver = Driver(conn)
+        state = ReplayState(lambda rows: write_flows(driver, rows))
+        chain = ChainVerifier(complete=True, state=state)
+        # A second connection reads the entries: the first writes flows while they stream.
+        with conn.engine.connect() as reader:
+            rows = reader.execute(
+                select(ENTRIES.c.data).order_by(ENTRIES.c.seq),
+                execution_options={"yield_per": BATCH},
+            )
+            for data in rows.scalars():
+                chain.add(Entry.parse(bytes(data)))
+        state.close()
         write_projections(conn, state.bindings(), state.heads(), state.docs())
     return chain.count

@@ -19,15 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ledger.chain import Tip
+from ledger.chain import MemoryState, Tip
 from ledger.custody.rules import Changes, Doc, DocKey, references
 from ledger.entries import Entry
 from ledger.events import SUBJECT_FIELDS, Event, Submission, subjects
 from ledger.genesis import Genesis, read_genesis
+from ledger.insight import flows
 from ledger.keyring import Binding, RegistryChange, authority_bindings
 from ledger.keys import PublicKey
 from ledger.storage.hotpath import Driver, Query
-from ledger.storage.projections import write_bindings, write_docs, write_heads
+from ledger.storage.projections import write_bindings, write_docs, write_flows, write_heads
 from ledger.storage.tables import ENTRIES, HEADS
 
 #: Rows per ``IN (...)`` lookup, well under every driver's parameter limit.
@@ -65,6 +66,45 @@ def write_projections(
     write_docs(driver, docs or {}, lambda kind, ident: heads.get((kind, ident)))
 
 
+class ReplayState(MemoryState):
+    """A :class:`~ledger.chain.MemoryState` that also writes the ``flows`` rows as it goes.
+
+    A whole-log replay (``tizbek rebuild``, ``tizbek import``) passes every
+    batch of rows to ``sink``, so the rows of millions of entries never sit in
+    memory at once; call :meth:`close` after the last entry.
+    """
+
+    BATCH = 5000
+
+    def __init__(self, sink: Callable[[list[tuple[Any, ...]]], None]) -> None:
+        super().__init__()
+        self._sink = sink
+        self._rows: list[tuple[Any, ...]] = []
+
+    def record(
+        self,
+        entry: Entry,
+        *,
+        genesis: Genesis | None,
+        change: RegistryChange | None,
+        custody: Changes | None = None,
+    ) -> None:
+        """Take a checked entry as the latest one, and the grams it moved."""
+        if custody is not None:
+            self._rows += [
+                row.row() for row in flows.flows_of(entry.seq, entry.event, custody.docs, self.doc)
+            ]
+            if len(self._rows) >= self.BATCH:
+                self.close()
+        super().record(entry, genesis=genesis, change=change, custody=custody)
+
+    def close(self) -> None:
+        """Pass on the rows not written yet."""
+        if self._rows:
+            self._sink(self._rows)
+            self._rows = []
+
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -88,6 +128,7 @@ class SqlState:
         self._docs: dict[DocKey, Doc | None] = {}
         self._new_docs: dict[DocKey, Doc] = {}
         self._events: dict[int, Event] = {}
+        self._new_flows: list[tuple[Any, ...]] = []
 
     def prefetch(self, submissions: Iterable[Submission], *, first: Sequence[str] = ()) -> None:
         """Read at once what checking these submissions will ask of the database.
@@ -266,6 +307,12 @@ class SqlState:
         """Take a checked entry as the latest one; :meth:`flush` stores what it changed."""
         self._events[entry.seq] = entry.event
         if custody is not None:
+            self._new_flows += [
+                row.row()
+                for row in flows.flows_of(
+                    entry.seq, entry.event, custody.docs, lambda k, i: self._docs.get((k, i))
+                )
+            ]
             self._docs.update(custody.docs)
             self._new_docs.update(custody.docs)
             for key in custody.created:
@@ -303,7 +350,9 @@ class SqlState:
         )
         write_heads(self.driver, self._new_heads)
         write_docs(self.driver, self._new_docs, self.head)
+        write_flows(self.driver, self._new_flows)
         self._new_bindings.clear()
+        self._new_flows = []
         self._revoked.clear()
         self._new_heads.clear()
         self._new_docs.clear()

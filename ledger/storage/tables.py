@@ -214,6 +214,37 @@ class Transfer(SQLModel, table=True):
     received_at: str | None = Field(default=None, max_length=40)
 
 
+class FlowRow(SQLModel, table=True):
+    """Projection: grams an entry moved into or out of a party's stock, or accounted for.
+
+    See :mod:`ledger.insight.flows` for the kinds; ``day`` is the reporting day.
+    """
+
+    __tablename__ = "flows"
+    __table_args__ = (
+        Index("ix_flows_kind_day", "kind", "day"),
+        Index("ix_flows_org_day", "org", "day"),
+        Index("ix_flows_lot_kind", "lot", "kind"),
+        Index("ix_flows_licence", "licence"),
+    )
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    n: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    at: str = Field(max_length=40)
+    day: str = Field(max_length=10)
+    kind: str = Field(max_length=16)
+    org: str = Field(max_length=64)
+    lot: str = Field(max_length=64)
+    grams: int = Field(sa_column=Column(BigInteger, nullable=False))
+    category: int | None = Field(default=None, sa_column=Column(SmallInteger))
+    region: str | None = Field(default=None)
+    counterpart: str | None = Field(default=None, max_length=64)
+    operation: str | None = Field(default=None, max_length=8)
+    material: str | None = Field(default=None, max_length=32)
+    producer: str | None = Field(default=None, max_length=64)
+    licence: str | None = Field(default=None, max_length=64)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -231,3 +262,4 @@ PARTIES = _table(SubjectParty)
 LOTS = _table(Lot)
 TRANSFERS = _table(Transfer)
 TOKENS = _table(ApiToken)
+FLOWS = _table(FlowRow)

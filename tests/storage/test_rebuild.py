@@ -26,6 +26,7 @@ def _projections(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
                 ("licences", "licences", "org, number"),
                 ("lots", "lots", "lot"),
                 ("transfers", "transfers", "transfer"),
+                ("flows", "flows", "seq, n"),
             ]
         }
 
@@ -61,11 +62,15 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
     assert len(live["heads"]) == 3
     assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (7, 3, 1)
     assert [row[3] for row in live["lots"]] == ["processed", "held"]
+    kinds = [row[4] for row in live["flows"]]
+    assert kinds[:3] == ["collected", "sent", "received"]
+    assert kinds[-1] == "collected"  # the live append's row, after the imported ones
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM subject_heads"))
         conn.execute(text("UPDATE keys SET label = 'tampered'"))
         conn.execute(text("UPDATE lots SET holder = 'someone-else'"))
         conn.execute(text("DELETE FROM subject_docs WHERE kind = 'org'"))
+        conn.execute(text("DELETE FROM flows WHERE kind = 'recovered'"))
     run = run_tizbek("rebuild", cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
     assert run.returncode == 0, run.stderr
     assert "from 15 entries" in run.stdout
