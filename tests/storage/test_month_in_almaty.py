@@ -35,6 +35,7 @@ from ledger.storage.backup import export_header, import_lines
 from ledger.storage.engine import make_engine
 from ledger.storage.rebuild import rebuild_projections
 from ledger.storage.sqllog import SqlLog
+from ledger.storage.stats import statistics
 from tests.storage.logs import block_of, label
 from tests.tizbek_cli import run_tizbek
 
@@ -106,6 +107,11 @@ class Month:
         exc = caught.value
         self.refusals.append((exc.check, exc.rule))
         assert rule in (exc.rule, exc.check), exc.message
+
+    @property
+    def month(self) -> str:
+        """The reporting month of the clock: Almaty keeps UTC+5 all year."""
+        return (self.clock + timedelta(hours=5)).strftime("%Y-%m")
 
     @property
     def late(self) -> bool:
@@ -202,6 +208,9 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
     weights: dict[str, int] = {}
     registered = splits = merges = processed = 0
     special_done: set[str] = set()
+    # The statistics, tallied by hand as the story goes: grams per (month, category, region).
+    tally = Tally()
+    region_of = {RECYCLERS[0]: "Karaganda Region", RECYCLERS[1]: "Almaty Region"}
 
     for day in range(DAYS):
         m.clock = m.start + timedelta(days=day, hours=8)
@@ -226,6 +235,7 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
             if registered % 10 == 0:
                 fields["producer"] = "samsung-kz"  # an EPR take-back attributed to its producer
             m.act(collector, "lot.registered", **fields)
+            tally.registered(m.month, lot, fields)
             registered += 1
             held[collector].append(lot)
             weights[lot] = weight
@@ -256,6 +266,7 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
                 ],
             )
             held[collector] += [f"{parent}-A", f"{parent}-B"]
+            tally.split(parent, {f"{parent}-A": half, f"{parent}-B": weights[parent] - half})
             weights[f"{parent}-A"], weights[f"{parent}-B"] = half, weights[parent] - half
             splits += 1
         if day % 7 == 4:
@@ -277,6 +288,7 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
                 for x in same:
                     held[collector].remove(x)
                 held[collector].append(into)
+                tally.merged(into, same)
                 weights[into] = sum(weights[x] for x in same)
                 merges += 1
         # Every third day each collector sends what it holds.
@@ -380,6 +392,8 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
                     lots=items,
                 )
                 for item in items:
+                    if item["outcome"] == "accepted":
+                        tally.received(m.month, item["lot"], region_of[recycler], item["weight_g"])
                     weights[item["lot"]] = item["weight_g"]
                     if item["outcome"] == "accepted":
                         at_recycler[recycler].append(item["lot"])
@@ -429,14 +443,16 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
                         ],
                     )
                     special_done.add("overweight")
+                outputs = _outputs(weights[lot], rng)
                 m.act(
                     recycler,
                     "lot.processed",
                     lot=lot,
                     after=m.head("lot", lot),
                     operation="R4",
-                    outputs=_outputs(weights[lot], rng),
+                    outputs=outputs,
                 )
+                tally.processed(m.month, lot, region_of[recycler], weights[lot], outputs)
                 at_recycler[recycler].remove(lot)
                 processed += 1
         if day == 20:
@@ -489,9 +505,110 @@ def test_a_month_in_almaty(tmp_path: Path, database_url: str) -> None:
     (short_doc,) = _lot_docs(m.engine, [short[0]])
     assert short_doc["discrepancy"]["status"] == "resolved"
     assert short_doc["discrepancy"]["resolution"] == "revision REV-1"
+    tally.check(statistics(m.engine))
+    _check_stock(m.engine)
     rebuild_projections(m.engine)
     assert _tables(m.engine) == before
     m.engine.dispose()
+
+
+class Tally:
+    """The figures the statistics must show, added up by hand from what the story did."""
+
+    def __init__(self) -> None:
+        self.category: dict[str, int] = {}
+        self.origins: dict[str, dict[str, int]] = {}
+        self.producer_lots: set[str] = set()
+        self.cells: dict[tuple[str, str, int, str], int] = {}
+        self.materials: dict[tuple[str, int, str], int] = {}
+        self.treated: dict[int, list[int]] = {}
+        self.credited = 0
+
+    def _add(self, measure: str, month: str, lot: str, region: str, grams: int) -> None:
+        key = (measure, month, self.category[lot], region)
+        self.cells[key] = self.cells.get(key, 0) + grams
+
+    def registered(self, month: str, lot: str, fields: dict[str, Any]) -> None:
+        self.category[lot] = fields["category"]
+        self.origins[lot] = {lot: fields["weight_g"]}
+        if fields.get("producer") == "samsung-kz":
+            self.producer_lots.add(lot)
+        self._add("collected", month, lot, "Almaty", fields["weight_g"])
+
+    def split(self, parent: str, children: dict[str, int]) -> None:
+        whole = sum(children.values())
+        for child, grams in children.items():
+            self.category[child] = self.category[parent]
+            # Protocol §11.2: each origin's grams scaled by the share, rounded down.
+            self.origins[child] = {o: g * grams // whole for o, g in self.origins[parent].items()}
+
+    def merged(self, into: str, inputs: list[str]) -> None:
+        self.category[into] = self.category[inputs[0]]
+        self.origins[into] = {}
+        for lot in inputs:
+            for o, g in self.origins[lot].items():
+                self.origins[into][o] = self.origins[into].get(o, 0) + g
+
+    def received(self, month: str, lot: str, region: str, grams: int) -> None:
+        self._add("received", month, lot, region, grams)
+
+    def processed(
+        self, month: str, lot: str, region: str, grams: int, outputs: list[dict[str, Any]]
+    ) -> None:
+        self._add("processed", month, lot, region, grams)
+        cat = self.category[lot]
+        treated = self.treated.setdefault(cat, [0, 0])
+        treated[0] += grams
+        for out in outputs:
+            key = (month[:4], cat, out["material"])
+            self.materials[key] = self.materials.get(key, 0) + out["weight_g"]
+            if out["material"] != "residues":  # R4 outputs count, residues never do
+                treated[1] += out["weight_g"]
+        self.credited += sum(g for o, g in self.origins[lot].items() if o in self.producer_lots)
+
+    def check(self, stats: dict[str, Any]) -> None:
+        shown = {
+            (measure, row["month"], row["category"], row["region"]): row[measure]["grams"]
+            for row in stats["months"]
+            for measure in ("collected", "received", "processed")
+            if measure in row
+        }
+        assert len(shown) > 6
+        assert shown == self.cells
+        by_material = {
+            (r["year"], r["category"], r["material"]): r["grams"] for r in stats["recovered"]
+        }
+        assert by_material == self.materials
+        rates = {r["category"]: r for r in stats["rates"]}
+        assert set(rates) == set(self.treated)
+        for cat, (treated, recycled) in self.treated.items():
+            assert rates[cat]["processed_g"] == treated
+            assert rates[cat]["reused_recycled_g"] == recycled
+            assert rates[cat]["reuse_recycling_percent"] == round(100 * recycled / treated, 1)
+            assert rates[cat]["target_reuse_recycling_percent"] == 55  # categories 5 and 6
+        (epr,) = stats["epr"]
+        assert epr["producer"] == "samsung-kz"
+        assert epr["collected_g"] == sum(self.origins[lot][lot] for lot in self.producer_lots)
+        assert epr["credited_g"] == self.credited > 0
+
+
+def _check_stock(engine: Engine) -> None:
+    """Stock rows summed per holder equal the weight of the lots each holds now."""
+    with engine.connect() as conn:
+        from_flows: dict[str, int] = dict(
+            conn.execute(
+                text(
+                    "SELECT org, sum(grams) FROM flows WHERE kind NOT IN "
+                    "('recovered', 'credited', 'unaccounted') GROUP BY org HAVING sum(grams) <> 0"
+                )
+            ).all()
+        )
+        held: dict[str, int] = dict(
+            conn.execute(
+                text("SELECT holder, sum(weight_g) FROM lots WHERE state = 'held' GROUP BY holder")
+            ).all()
+        )
+    assert from_flows == held
 
 
 def _lot_docs(engine: Engine, lots: list[str]) -> list[dict[str, Any]]:
@@ -515,5 +632,6 @@ def _tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 "licences",
                 "lots",
                 "transfers",
+                "flows",
             )
         }
