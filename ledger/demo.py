@@ -9,6 +9,7 @@ into output fractions.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,10 +134,19 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         block=DEMO_BLOCK,
         count=max(lots, 1_000),
     )
+    # The journey's times are a real one's: collected yesterday morning in Almaty, a night
+    # on the road to Karaganda (about 1,000 km), weighed and treated today.
+    now = dt.datetime.fromisoformat(utc_now().replace("Z", "+00:00"))
+
+    def hours_ago(hours: float) -> str:
+        return (now - dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     heads = {}
     for i in range(lots):
         lot = demo_lot(i)
-        heads[lot] = demo.submit("lot.registered", "almaty-collect", **lot_fields(lot))
+        heads[lot] = demo.submit(
+            "lot.registered", "almaty-collect", **lot_fields(lot), at=hours_ago(30)
+        )
     dispatched = demo.submit(
         "transfer.dispatched",
         "almaty-collect",
@@ -145,6 +155,7 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         to="karaganda-recycling",
         transporter="steppe-haulage",
         vehicle="KZ 123 ABC 02",
+        at=hours_ago(26),
     )
     taken = demo.submit(
         "transfer.taken_over",
@@ -152,6 +163,7 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
         transfer="TR-DEMO-1",
         after=dispatched,
         vehicle="KZ 123 ABC 02",
+        at=hours_ago(25.5),
     )
     demo.log.checkpoint()
     received = demo.submit(
@@ -163,6 +175,7 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
             {"lot": lot, "after": dispatched, "weight_g": 181_900, "outcome": "accepted"}
             for lot in heads
         ],
+        at=hours_ago(12),
     )
     for lot in heads:
         demo.submit(
@@ -171,6 +184,7 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
             lot=lot,
             after=received,
             operation="R4",
+            at=hours_ago(2),
             outputs=[
                 {"waste_code": "19 12 02", "material": "ferrous", "weight_g": 61_000},
                 {"waste_code": "19 12 03", "material": "non_ferrous", "weight_g": 24_500},

@@ -1,4 +1,4 @@
-"""Benchmark of the inspectors' findings over a large log, on SQLite and PostgreSQL.
+"""Benchmark of the inspectors' findings and statistics over a large log, SQLite and PostgreSQL.
 
 Builds a real log through the append path (every entry signed, checked by the
 custody rules and committed, 16 submitting threads): collectors register lots,
@@ -46,6 +46,8 @@ from ledger.storage.engine import make_engine  # noqa: E402
 from ledger.storage.findings import KINDS, findings, stamp  # noqa: E402
 from ledger.storage.sequencer import GroupCommitter  # noqa: E402
 from ledger.storage.sqllog import SqlLog  # noqa: E402
+from ledger.storage.stats import Scope  # noqa: E402
+from ledger.storage.stats import statistics as national_statistics  # noqa: E402
 
 ORIGIN = "insight.tizbek.kz/log"
 AUTHORITY = "kz-eco"
@@ -53,6 +55,10 @@ THREADS = 16
 COLLECTORS = [f"collector-{n}" for n in range(THREADS)]
 CARRIERS = [f"carrier-{n}" for n in range(4)]
 RECYCLERS = [f"recycler-{n}" for n in range(4)]
+PRODUCER = "producer-0"
+#: Every step of a lot's journey is signed at one moment, the receipt three hours after
+#: the dispatch: the way from Almaty to the recyclers of Karaganda takes that long.
+ROAD_HOURS = 3
 
 
 class Builder:
@@ -74,7 +80,7 @@ class Builder:
     def registry(self) -> None:
         year = int(utc_now()[:4])
         orgs = [(c, "collector") for c in COLLECTORS] + [(c, "transporter") for c in CARRIERS]
-        orgs += [(r, "recycler") for r in RECYCLERS]
+        orgs += [(r, "recycler") for r in RECYCLERS] + [(PRODUCER, "producer")]
         for n, (org, role) in enumerate(orgs):
             self.keys[org] = SigningKey.generate()
             self.log.append(
@@ -86,7 +92,7 @@ class Builder:
                     bin=f"{100000000000 + n:012d}",
                     roles=[role],
                     country="KZ",
-                    region="Almaty",
+                    region="Karaganda Region" if org in RECYCLERS[::2] else "Almaty",
                 )
             )
             self.log.append(
@@ -129,9 +135,11 @@ class Builder:
             lot = ids.make(self.blocks[collector], n)
             roll = rng.random()
             weight = rng.randint(5_000, 250_000)
-            entry, _ = committer.submit(
-                self.sign(collector, "lot.registered", **lot_fields(lot, weight_g=weight))
-            )
+            departed = stamp(dt.datetime.now(dt.UTC) - dt.timedelta(hours=ROAD_HOURS))
+            fields = lot_fields(lot, weight_g=weight, at=departed)
+            if n % 10 == 0:
+                fields["producer"] = PRODUCER  # an EPR take-back
+            entry, _ = committer.submit(self.sign(collector, "lot.registered", **fields))
             if roll < 0.01:
                 continue  # never dispatched
             carrier, recycler = rng.choice(CARRIERS), rng.choice(RECYCLERS)
@@ -144,10 +152,17 @@ class Builder:
                     lots=[{"lot": lot, "after": entry.hash.hex(), "weight_g": weight}],
                     to=recycler,
                     transporter=carrier,
+                    at=departed,
                 )
             )
             taken, _ = committer.submit(
-                self.sign(carrier, "transfer.taken_over", transfer=transfer, after=sent.hash.hex())
+                self.sign(
+                    carrier,
+                    "transfer.taken_over",
+                    transfer=transfer,
+                    after=sent.hash.hex(),
+                    at=departed,
+                )
             )
             if roll < 0.03:
                 continue  # still in transit
@@ -173,6 +188,8 @@ class Builder:
                     ],
                 )
             )
+            # One lot in a hundred loses a fifth of its weight in treatment: a mass-balance gap.
+            kept = measured * 4 // 10 if 0.04 <= roll < 0.05 else measured // 2
             committer.submit(
                 self.sign(
                     recycler,
@@ -184,12 +201,12 @@ class Builder:
                         {
                             "waste_code": "19 12 02",
                             "material": "ferrous",
-                            "weight_g": measured // 2,
+                            "weight_g": kept,
                         },
                         {
                             "waste_code": "19 12 04",
                             "material": "plastics",
-                            "weight_g": measured // 2,
+                            "weight_g": kept,
                         },
                     ],
                 )
@@ -270,6 +287,9 @@ def bench(name: str, url: str, lots: int) -> dict[str, float]:
     figures["all_findings_s"] = _median_s(
         lambda: findings(builder.engine, at=later, limits=Limits())
     )
+    report = national_statistics(builder.engine, Scope())
+    figures["statistics_s"] = _median_s(lambda: national_statistics(builder.engine, Scope()))
+    collected = sum(r["collected"]["grams"] for r in report["months"] if "collected" in r)
     print(
         f"\n{name}: {size:,} entries, {each * THREADS:,} lots, built in {built:.0f} s "
         f"({size / built:,.0f} appends/s through the full path)"
@@ -285,6 +305,11 @@ def bench(name: str, url: str, lots: int) -> dict[str, float]:
     print(
         f"  all findings                     {figures['all_findings_s'] * 1e3:8.1f} ms  "
         f"{figures['all_findings_s'] / base:6.1f}x"
+    )
+    print(
+        f"  statistics (all figures)         {figures['statistics_s'] * 1e3:8.1f} ms  "
+        f"{figures['statistics_s'] / base:6.1f}x  ({collected / 1e6:,.0f} t collected, "
+        f"{len(report['months'])} month cells, {len(report['epr'])} producer)"
     )
     builder.log.close()
     builder.engine.dispose()
@@ -309,8 +334,8 @@ def main() -> int:
                 headline[f"postgresql_{key}"] = round(value, 4)
         finally:
             drop()
-    ok = all(v < 2.0 for k, v in headline.items() if k.endswith("all_findings_s"))
-    print(f"\nTarget: findings under 2 s: {'met' if ok else 'NOT met'}")
+    ok = all(v < 2.0 for k, v in headline.items() if k.endswith(("all_findings_s", "statistics_s")))
+    print(f"\nTarget: findings and statistics each under 2 s: {'met' if ok else 'NOT met'}")
     print(json.dumps(headline, sort_keys=True))
     return 0 if ok else 1
 

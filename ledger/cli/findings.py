@@ -16,7 +16,15 @@ from ledger.cli.support import EXIT_BAD_INPUT, engine_at, fail, reporting
     "kinds",
     multiple=True,
     type=click.Choice(
-        ["transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss"]
+        [
+            "transit_too_long",
+            "discrepancy_overdue",
+            "never_dispatched",
+            "weight_loss",
+            "licence_invalid",
+            "mass_balance",
+            "two_places",
+        ]
     ),
     help="Only these kinds (repeat the option).",
 )

@@ -18,6 +18,12 @@ class Limits:
     undispatched_days: int = 30
     #: Weight lost between collection and receipt, per collector or carrier, above this.
     weight_loss_percent: int = 5
+    #: Weight a facility's treatments and splits leave unaccounted in a month, above this
+    #: share of what it treated and split.
+    mass_balance_percent: int = 5
+    #: A transfer received this soon after its dispatch, between regions, was signed for
+    #: at two places at once.
+    travel_minutes: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:

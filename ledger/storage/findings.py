@@ -19,7 +19,15 @@ from sqlalchemy import Engine
 from ledger.insight.limits import Limits
 from ledger.storage.hotpath import Driver
 
-KINDS = ("transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss")
+KINDS = (
+    "transit_too_long",
+    "discrepancy_overdue",
+    "never_dispatched",
+    "weight_loss",
+    "licence_invalid",
+    "mass_balance",
+    "two_places",
+)
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,160 @@ def _losses(driver: Driver, limits: Limits) -> list[Finding]:
     return found
 
 
+def _unlicensed(driver: Driver) -> list[Finding]:
+    rows = driver.rows(
+        "SELECT f.seq, f.kind, f.org, f.counterpart, f.lot, f.at, f.grams, f.operation, "
+        "l.waste_code, l.category FROM flows AS f LEFT JOIN lots AS l ON l.lot = f.lot "
+        "WHERE f.licence = '' ORDER BY f.seq, f.n"
+    )
+    found = []
+    for seq, kind, org, counterpart, lot, at, grams, operation, code, category in rows:
+        recycler = counterpart if kind == "sent" else org
+        doing = {
+            "sent": f"{org} dispatched lot {lot} to {recycler}",
+            "received": f"{recycler} received lot {lot}",
+            "processed": f"{recycler} treated lot {lot} ({operation})",
+        }.get(kind, f"{org} moved lot {lot}")
+        found.append(
+            Finding(
+                "licence_invalid",
+                str(lot),
+                f"entry {seq}: {doing} at {at}, when {recycler} held no licence valid that "
+                f"day for {code}, category {category}; the rules refuse this, so they were "
+                f"bypassed",
+                [int(seq)],
+                {
+                    "recycler": recycler,
+                    "action": kind,
+                    "at": at,
+                    "lot": lot,
+                    "waste_code": code,
+                    "category": category,
+                    "operation": operation,
+                    "grams": abs(int(grams)),
+                },
+            )
+        )
+    return found
+
+
+#: Stock kinds that bring weight into a holder's stock, and those that take it out.
+_INTO = ("received", "returned", "collected", "output")
+_OUT_OF = ("sent", "processed", "lost")
+
+
+def _balance(driver: Driver, org: str, month: str) -> dict[str, int]:
+    start, end = f"{month}-01", f"{month}-31"
+    opening = driver.rows(
+        "SELECT coalesce(sum(grams), 0) FROM flows WHERE org = ? AND day < ? "
+        "AND kind NOT IN ('recovered', 'credited', 'unaccounted')",
+        [org, start],
+    )[0][0]
+    sums = dict(
+        driver.rows(
+            "SELECT kind, sum(grams) FROM flows WHERE org = ? AND day >= ? AND day <= ? "
+            "GROUP BY kind",
+            [org, start, end],
+        )
+    )
+    figures = {"opening_g": int(opening)}
+    for kind in (*_INTO, *_OUT_OF, "split", "merged", "revised", "recovered", "unaccounted"):
+        value = int(sums.get(kind) or 0)
+        figures[f"{kind}_g"] = -value if kind in _OUT_OF else value
+    figures["closing_g"] = figures["opening_g"] + sum(
+        int(v or 0) for k, v in sums.items() if k not in ("recovered", "credited", "unaccounted")
+    )
+    return figures
+
+
+def _mass_balance(driver: Driver, limits: Limits) -> list[Finding]:
+    gaps = driver.rows(
+        "SELECT org, substr(day, 1, 7), sum(grams) FROM flows WHERE kind = 'unaccounted' "
+        "GROUP BY org, substr(day, 1, 7) ORDER BY 1, 2"
+    )
+    if not gaps:
+        return []
+    inputs = {
+        (org, month): -int(grams)
+        for org, month, grams in driver.rows(
+            "SELECT org, substr(day, 1, 7), sum(grams) FROM flows "
+            "WHERE (kind = 'processed' OR (kind = 'split' AND grams < 0)) "
+            "GROUP BY org, substr(day, 1, 7)"
+        )
+    }
+    found = []
+    for org, month, gap in gaps:
+        treated = inputs.get((org, month), 0)
+        if int(gap) * 100 <= limits.mass_balance_percent * treated:
+            continue
+        lots = driver.rows(
+            "SELECT lot, seq, grams FROM flows WHERE kind = 'unaccounted' AND org = ? "
+            "AND day >= ? AND day <= ? AND grams > 0 ORDER BY grams DESC, seq LIMIT 20",
+            [org, f"{month}-01", f"{month}-31"],
+        )
+        figures: dict[str, Any] = {"facility": org, "month": month, "treated_g": treated}
+        figures |= _balance(driver, org, month)
+        figures["lots"] = [lot for lot, _, _ in lots]
+        percent = round(100 * int(gap) / treated, 1) if treated else None
+        found.append(
+            Finding(
+                "mass_balance",
+                f"{org}:{month}",
+                f"{org} in {month}: {int(gap)} g of the {treated} g it treated or split "
+                f"({percent} %) is in no output, child lot, stock or onward transfer "
+                f"(opening {figures['opening_g']} g + received {figures['received_g']} g; "
+                f"treated {figures['processed_g']} g into {figures['recovered_g']} g of "
+                f"outputs; sent on {figures['sent_g']} g; closing stock "
+                f"{figures['closing_g']} g; limit {limits.mass_balance_percent} %)",
+                sorted({int(seq) for _, seq, _ in lots}),
+                figures,
+            )
+        )
+    return found
+
+
+def _two_places(driver: Driver, limits: Limits) -> list[Finding]:
+    rows = driver.rows(
+        "SELECT t.transfer, t.sender, t.destination, s.region, d.region, t.dispatched_at, "
+        "t.received_at, t.created_seq, t.head_seq FROM transfers AS t "
+        "JOIN organisations AS s ON s.id = t.sender "
+        "JOIN organisations AS d ON d.id = t.destination "
+        "WHERE t.received_at IS NOT NULL AND t.dispatched_at IS NOT NULL "
+        "AND s.region <> d.region ORDER BY t.created_seq"
+    )
+    found = []
+    for transfer, sender, dest, here, there, sent, got, created, head in rows:
+        gap = _moment(got) - _moment(sent)
+        minutes = gap.total_seconds() / 60
+        if minutes >= limits.travel_minutes:
+            continue
+        found.append(
+            Finding(
+                "two_places",
+                transfer,
+                f"transfer {transfer}'s lots were signed for by {sender} in {here} at {sent} "
+                f"and by {dest} in {there} at {got}, {round(minutes)} minutes later: "
+                f"less than the {limits.travel_minutes} minutes the way takes, so one label "
+                f"was at two places at once",
+                sorted({int(created), int(head)}),
+                {
+                    "sender": sender,
+                    "destination": dest,
+                    "from_region": here,
+                    "to_region": there,
+                    "dispatched_at": sent,
+                    "received_at": got,
+                    "minutes": round(minutes, 1),
+                },
+            )
+        )
+    return found
+
+
+def _moment(at: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+
+
 def findings(
     engine: Engine, *, at: str, limits: Limits | None = None, kinds: tuple[str, ...] = KINDS
 ) -> list[Finding]:
@@ -184,4 +346,10 @@ def findings(
             found += _undispatched(driver, at, limits)
         if "weight_loss" in kinds:
             found += _losses(driver, limits)
+        if "licence_invalid" in kinds:
+            found += _unlicensed(driver)
+        if "mass_balance" in kinds:
+            found += _mass_balance(driver, limits)
+        if "two_places" in kinds:
+            found += _two_places(driver, limits)
     return found

@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from ledger.custody.engine import Rulebook
 from ledger.demo import lot_fields
 from ledger.events import utc_now
 from ledger.insight.limits import Limits
 from ledger.keys import SigningKey
-from ledger.storage.findings import Finding, findings
+from ledger.storage.findings import KINDS, Finding, findings
 from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import bound, issued, label, signed
 from tests.tizbek_cli import demo_token, run_tizbek
@@ -25,6 +26,7 @@ ROLES = {
     "car": ["transporter"],
     "rec": ["recycler"],
     "insp": ["inspector"],
+    "far": ["recycler"],  # a second recycler, in another region
 }
 
 
@@ -43,23 +45,24 @@ class Story:
                 bin=f"{210440000000 + n:012d}",
                 roles=roles,
                 country="KZ",
-                region="Almaty",
+                region="Karaganda Region" if org == "far" else "Almaty",
             )
             self.keys[org] = SigningKey.generate()
             sql.append(bound(authority, self.keys[org], org))
         sql.append(issued(authority, "col"))
         year = int(utc_now()[:4])
-        self.act(
-            "kz-auth",
-            "license.granted",
-            org="rec",
-            license="L-1",
-            valid_from=f"{year - 1}-01-01",
-            valid_to=f"{year + 1}-12-31",
-            waste_codes=["20 01 35*"],
-            categories=[6],
-            operations=["R4"],
-        )
+        for org in ("rec", "far"):
+            self.act(
+                "kz-auth",
+                "license.granted",
+                org=org,
+                license=f"L-{org}",
+                valid_from=f"{year - 1}-01-01",
+                valid_to=f"{year + 1}-12-31",
+                waste_codes=["20 01 35*"],
+                categories=[6],
+                operations=["R4"],
+            )
         self.start = utc_now()
 
     def act(self, actor: str, etype: str, **fields: Any) -> int:
@@ -71,30 +74,50 @@ class Story:
             self.heads[item["lot"]] = entry.hash.hex()
         return entry.seq
 
-    def register(self, n: int, weight: int = 100_000) -> str:
+    def register(self, n: int, weight: int = 100_000, **more: Any) -> str:
         lot = label("col", n)
-        self.act("col", "lot.registered", **lot_fields(lot, weight_g=weight))
+        self.act("col", "lot.registered", **lot_fields(lot, weight_g=weight), **more)
         return lot
 
-    def dispatch(self, transfer: str, lot: str, weight: int = 100_000) -> int:
+    def dispatch(
+        self, transfer: str, lot: str, weight: int = 100_000, to: str = "rec", **more: Any
+    ) -> int:
         return self.act(
             "col",
             "transfer.dispatched",
             transfer=transfer,
             lots=[{"lot": lot, "after": self.heads[lot], "weight_g": weight}],
-            to="rec",
+            to=to,
             transporter="car",
+            **more,
         )
 
-    def carry_and_receive(self, transfer: str, lot: str, measured: int) -> int:
-        self.act("car", "transfer.taken_over", transfer=transfer, after=self.heads[transfer])
+    def carry_and_receive(
+        self, transfer: str, lot: str, measured: int, to: str = "rec", **more: Any
+    ) -> int:
+        self.act(
+            "car", "transfer.taken_over", transfer=transfer, after=self.heads[transfer], **more
+        )
         return self.act(
-            "rec",
+            to,
             "transfer.received",
             transfer=transfer,
             after=self.heads[transfer],
             lots=[
                 {"lot": lot, "after": self.heads[lot], "weight_g": measured, "outcome": "accepted"}
+            ],
+            **more,
+        )
+
+    def process(self, lot: str, outputs: list[int], by: str = "rec") -> int:
+        return self.act(
+            by,
+            "lot.processed",
+            lot=lot,
+            after=self.heads[lot],
+            operation="R4",
+            outputs=[
+                {"waste_code": "19 12 02", "material": "ferrous", "weight_g": g} for g in outputs
             ],
         )
 
@@ -114,7 +137,8 @@ def test_a_clean_journey_makes_no_finding(story: Story) -> None:
     lot = story.register(1)
     story.dispatch("T1", lot)
     story.carry_and_receive("T1", lot, 99_500)
-    for kind in ("transit_too_long", "discrepancy_overdue", "never_dispatched", "weight_loss"):
+    story.process(lot, [60_000, 38_000])  # 1.5 % of the input in no output: within 5 %
+    for kind in KINDS:
         assert story.found(365, kind) == []
 
 
@@ -164,6 +188,90 @@ def test_weight_lost_between_collection_and_receipt(story: Story) -> None:
     assert len(collector.figures["worst_lots"]) == 3
     assert len(collector.seqs) == 6  # each lot's registration and receipt
     assert story.found(0, "discrepancy_overdue") == []
+
+
+def test_a_recycler_acting_without_a_valid_licence(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules refuse it; a log whose rules were bypassed shows it as a finding."""
+    story.act("kz-auth", "license.suspended", org="rec", license="L-rec", reason="audit")
+    lot = story.register(1)
+    assert story.found(0, "licence_invalid") == []
+    # As if the licence rule had a bug: it lets the dispatch, receipt and treatment through.
+    monkeypatch.setattr(Rulebook, "_destination_licence", lambda *a, **k: None)
+    sent = story.dispatch("T1", lot)
+    got = story.carry_and_receive("T1", lot, 100_000)
+    treated = story.process(lot, [99_000])
+    found = story.found(0, "licence_invalid")
+    assert [(f.seqs, f.figures["action"]) for f in found] == [
+        ([sent], "sent"),
+        ([got], "received"),
+        ([treated], "processed"),
+    ]
+    assert {f.subject for f in found} == {lot}
+    assert found[2].figures["operation"] == "R4"
+    assert "no licence valid that day for 20 01 35*, category 6" in found[0].detail
+
+
+def test_a_facility_whose_outputs_do_not_add_up(story: Story) -> None:
+    lots = [story.register(n) for n in (1, 2)]
+    for n, lot in enumerate(lots):
+        story.dispatch(f"T{n}", lot)
+        story.carry_and_receive(f"T{n}", lot, 100_000)
+    first = story.process(lots[0], [99_000])
+    assert story.found(0, "mass_balance") == []
+    # 30 kg of the second lot reach no output: 31 kg of 200 kg treated, over 5 %.
+    short = story.process(lots[1], [70_000])
+    (finding,) = story.found(0, "mass_balance")
+    figures = finding.figures
+    assert finding.subject == f"rec:{figures['month']}"
+    # The lots behind the gap, the largest first, with their treatment entries.
+    assert (finding.seqs, figures["lots"]) == ([first, short], [lots[1], lots[0]])
+    assert (figures["treated_g"], figures["unaccounted_g"]) == (200_000, 31_000)
+    assert (figures["received_g"], figures["processed_g"], figures["recovered_g"]) == (
+        200_000,
+        200_000,
+        169_000,
+    )
+    assert (figures["opening_g"], figures["closing_g"]) == (0, 0)
+    assert "31000 g of the 200000 g it treated or split (15.5 %)" in finding.detail
+    # A looser limit accepts it.
+    assert (
+        findings(
+            story.sql.engine,
+            at=utc_now(),
+            limits=Limits(mass_balance_percent=20),
+            kinds=("mass_balance",),
+        )
+        == []
+    )
+
+
+def test_a_label_signed_for_at_two_places_at_once(story: Story) -> None:
+    def ago(minutes: int) -> str:
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    slow, fast = story.register(1, at=ago(210)), story.register(2, at=ago(210))
+    # Almaty to Karaganda in three hours: a drive; in five minutes: not.
+    story.dispatch("T-slow", slow, to="far", at=ago(200))
+    story.carry_and_receive("T-slow", slow, 100_000, to="far", at=ago(20))
+    story.dispatch("T-fast", fast, to="far", at=ago(10))
+    received = story.carry_and_receive("T-fast", fast, 100_000, to="far", at=ago(5))
+    (finding,) = story.found(0, "two_places")
+    assert finding.subject == "T-fast"
+    assert received in finding.seqs
+    assert len(finding.seqs) == 2
+    assert (finding.figures["from_region"], finding.figures["to_region"]) == (
+        "Almaty",
+        "Karaganda Region",
+    )
+    assert finding.figures["minutes"] == 5.0
+    # Both in one region: nothing to find however fast.
+    near = story.register(3)
+    story.dispatch("T-near", near)
+    story.carry_and_receive("T-near", near, 100_000)
+    assert [f.subject for f in story.found(0, "two_places")] == ["T-fast"]
 
 
 def test_limits_come_from_the_environment() -> None:
