@@ -51,10 +51,11 @@ def _entry(base: str, token: str, seq: int) -> dict[str, object]:
 
 
 def _logged(page: Page) -> int:
-    result = page.locator("#form-result.good")
+    """The seq the form's event was logged as, once the page says so."""
+    result = page.locator("#form-result[data-seq]")
     result.wait_for(timeout=15_000)
-    text = result.inner_text()
-    return int(text.rsplit(" ", 1)[1].rstrip("."))
+    assert f"entry {result.get_attribute('data-seq')}" in result.inner_text()
+    return int(result.get_attribute("data-seq") or "")
 
 
 def test_collector_scans_registers_and_dispatches_signing_in_the_browser(

@@ -74,11 +74,13 @@ export async function signAndQueue(type, fields, summary) {
   return item;
 }
 
-function report(form, kind, text) {
+function report(form, kind, text, seq) {
   const result = form.querySelector("#form-result");
   result.hidden = false;
   result.className = `notice ${kind}`;
   result.textContent = text;
+  if (seq === undefined) delete result.dataset.seq;
+  else result.dataset.seq = String(seq);
 }
 
 for (const form of document.querySelectorAll("form[data-sign]")) {
@@ -99,7 +101,9 @@ for (const form of document.querySelectorAll("form[data-sign]")) {
       }
       queue.settled(item.id).then((done) => {
         if (form.dataset.outboxId !== item.id) return;
-        if (done.state === "logged") report(form, "good", say("signed_logged", { seq: done.seq }));
+        if (done.state === "logged") {
+          report(form, "good", say("signed_logged", { seq: done.seq }), done.seq);
+        }
         else report(form, "bad", say("refused", { detail: done.detail }));
       });
     } catch (error) {
@@ -143,6 +147,7 @@ if (scanStart) {
           result.hidden = false;
           result.className = "notice good";
           result.textContent = say("scan_found", { lot });
+          delete result.dataset.seq;
           document.getElementById("items").focus();
         },
         onOther() { status.textContent = say("scan_not_label"); },
