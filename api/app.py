@@ -27,6 +27,7 @@ from api import (
     public,
     readers,
     registry,
+    reports,
     scan,
     submissions,
     web,
@@ -87,7 +88,18 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    routers = (public, submissions, readers, registry, exports, epcis, insight, labels, scan)
+    routers = (
+        public,
+        submissions,
+        readers,
+        registry,
+        exports,
+        epcis,
+        insight,
+        reports,
+        labels,
+        scan,
+    )
     for router in (module.router for module in routers):
         app.include_router(router, responses=problems.RESPONSES)
     web.install(app, demo_authority=keys if demo else None)

@@ -12,6 +12,7 @@ from ledger.canonical import parse_json
 from ledger.cli.findings import findings_cmd
 from ledger.cli.keys import key_group
 from ledger.cli.labels import labels
+from ledger.cli.reports import report_group
 from ledger.cli.stats import stats_cmd
 from ledger.cli.support import EXIT_BAD_INPUT, EXIT_FAILED, engine_at, fail, reporting
 from ledger.demo import AUTHORITY_ID, DEMO_USERS, build_demo_log, demo_lot
@@ -300,3 +301,4 @@ main.add_command(labels)
 main.add_command(findings_cmd)
 main.add_command(key_group)
 main.add_command(stats_cmd)
+main.add_command(report_group)

@@ -399,7 +399,7 @@ PDF_BOLD = "TizbekDejaVuSans-Bold"
 
 
 @lru_cache(maxsize=1)
-def _register_pdf_fonts() -> None:
+def register_pdf_fonts() -> None:
     """Make the vendored DejaVu faces known to reportlab (embedded as subsets when used)."""
     pdfmetrics.registerFont(TTFont(PDF_REGULAR, str(REGULAR_TTF)))
     pdfmetrics.registerFont(TTFont(PDF_BOLD, str(BOLD_TTF)))
@@ -427,7 +427,7 @@ def sheet_pdf(labels: Sequence[Label], *, layout: Grid) -> bytes:
     """An A4 PDF of ``labels`` in ``layout``'s cells, row by row; new pages as needed."""
     if not labels:
         raise ValueError("no labels to print")
-    _register_pdf_fonts()
+    register_pdf_fonts()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=True)
     canvas.setTitle("Tizbek lot labels")
