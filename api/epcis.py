@@ -18,6 +18,7 @@ from api.auth import inspector, reader
 from api.deps import services
 from api.problems import ApiError
 from ledger.events import utc_now
+from ledger.interop.basel import NotTransboundary, movement_sheet
 from ledger.interop.epcis import epcis_document
 from ledger.storage.tokens import Principal
 
@@ -71,3 +72,18 @@ async def period_epcis(
     entries = svc.reader.entries(start=first, limit=stop - first) if stop > first else []
     body = epcis_document(entries, svc.reader, svc.links, created=utc_now())
     return JSONResponse(body, media_type=MEDIA)
+
+
+@router.get("/transfers/{transfer}/basel")
+async def basel_sheet(svc: Svc, who: Reader, transfer: str) -> dict[str, Any]:
+    """The Basel movement-document data sheet of a transfer between countries (its parties
+    and inspectors): exporter, importer, generators, carriers, waste with Basel codes,
+    dates and operations, each block with the seq of its entry. 409 `not_transboundary`
+    for a transfer within one country."""
+    doc = svc.reader.doc("transfer", transfer)
+    if doc is None or (not who.inspector and who.org not in doc.get("parties", ())):
+        raise ApiError(404, "not_found", "Not found", f"no transfer {transfer} you may see")
+    try:
+        return movement_sheet(doc, svc.reader.doc)
+    except NotTransboundary as exc:
+        raise ApiError(409, "not_transboundary", "Conflict", exc.message) from None
