@@ -13,8 +13,8 @@ from api.deps import services
 from api.problems import ApiError
 from ledger.events import utc_now
 from ledger.insight.estimates import load_estimates
-from ledger.insight.limits import Limits
-from ledger.storage.findings import KINDS, findings, stamp
+from ledger.insight.limits import KINDS, Limits
+from ledger.storage.findings import findings, stamp
 from ledger.storage.stats import MEASURES, Scope, figure_rows, statistics
 from ledger.storage.tokens import Principal
 

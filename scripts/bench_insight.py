@@ -38,12 +38,12 @@ from bench_storage import PG_DEFAULT, scratch_pg  # noqa: E402
 
 from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event, utc_now  # noqa: E402
-from ledger.insight.limits import Limits  # noqa: E402
+from ledger.insight.limits import KINDS, Limits  # noqa: E402
 from ledger.keys import SigningKey  # noqa: E402
 from ledger.labels import ids  # noqa: E402
 from ledger.storage.create import create_log  # noqa: E402
 from ledger.storage.engine import make_engine  # noqa: E402
-from ledger.storage.findings import KINDS, findings, stamp  # noqa: E402
+from ledger.storage.findings import findings, stamp  # noqa: E402
 from ledger.storage.sequencer import GroupCommitter  # noqa: E402
 from ledger.storage.sqllog import SqlLog  # noqa: E402
 from ledger.storage.stats import Scope  # noqa: E402

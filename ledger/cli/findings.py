@@ -7,6 +7,7 @@ import json
 import click
 
 from ledger.cli.support import EXIT_BAD_INPUT, engine_at, fail, reporting
+from ledger.insight.limits import KINDS
 
 
 @click.command(name="findings")
@@ -15,17 +16,7 @@ from ledger.cli.support import EXIT_BAD_INPUT, engine_at, fail, reporting
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(
-        [
-            "transit_too_long",
-            "discrepancy_overdue",
-            "never_dispatched",
-            "weight_loss",
-            "licence_invalid",
-            "mass_balance",
-            "two_places",
-        ]
-    ),
+    type=click.Choice(KINDS),
     help="Only these kinds (repeat the option).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -34,7 +25,7 @@ def findings_cmd(at: str | None, kinds: tuple[str, ...], as_json: bool) -> None:
     from ledger.events import check_time, utc_now
     from ledger.insight.limits import Limits
     from ledger.storage.engine import database_url
-    from ledger.storage.findings import KINDS, findings
+    from ledger.storage.findings import findings
 
     with reporting("cannot list findings"):
         if at is not None:

@@ -7,6 +7,17 @@ from dataclasses import dataclass, fields
 
 ENV_PREFIX = "TIZBEK_FINDING_"
 
+#: Every kind of finding, in the order they are reported.
+KINDS = (
+    "transit_too_long",
+    "discrepancy_overdue",
+    "never_dispatched",
+    "weight_loss",
+    "licence_invalid",
+    "mass_balance",
+    "two_places",
+)
+
 
 @dataclass(frozen=True)
 class Limits:

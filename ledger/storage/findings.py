@@ -16,18 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ledger.insight.limits import Limits
+from ledger.insight.limits import KINDS, Limits
 from ledger.storage.hotpath import Driver
-
-KINDS = (
-    "transit_too_long",
-    "discrepancy_overdue",
-    "never_dispatched",
-    "weight_loss",
-    "licence_invalid",
-    "mass_balance",
-    "two_places",
-)
 
 
 @dataclass(frozen=True)

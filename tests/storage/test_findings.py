@@ -14,9 +14,9 @@ from api.app import create_app
 from ledger.custody.engine import Rulebook
 from ledger.demo import lot_fields
 from ledger.events import utc_now
-from ledger.insight.limits import Limits
+from ledger.insight.limits import KINDS, Limits
 from ledger.keys import SigningKey
-from ledger.storage.findings import KINDS, Finding, findings
+from ledger.storage.findings import Finding, findings
 from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import bound, issued, label, signed
 from tests.tizbek_cli import demo_token, run_tizbek
@@ -307,3 +307,11 @@ def test_findings_over_the_api_and_the_command_line(tmp_path: Path) -> None:
             client.get("/v1/findings", params={"kind": "nonsense"}, headers=headers).status_code
             == 400
         )
+
+
+def test_the_api_offers_every_kind() -> None:
+    from typing import get_args
+
+    from api.insight import Kind
+
+    assert get_args(Kind) == KINDS
