@@ -74,6 +74,8 @@ def test_every_page_speaks_each_language(browser: Browser, demo: Demo) -> None:
             page.goto(f"{base}{path}{query}")
             page.wait_for_load_state("networkidle")
             assert page.locator("html").get_attribute("lang") == lang
+            if path in ("/app/", "/app/key"):
+                page.locator("#key-status[data-state=bound]").wait_for()
             text = _visible_text(page)
             shown = sorted(m for m in left if m in text)
             assert not shown, f"{path} in {lang} shows untranslated {shown}"

@@ -1,7 +1,8 @@
 // Tizbek web app: what every page does. Sends the outbox, shows how many events wait in it and
 // whether the browser is online, and warns when this browser cannot sign for the organisation.
 import * as queue from "/static/app/queue.js";
-import { keyState } from "/static/app/binding.js";
+import { describeKey, keyState } from "/static/app/binding.js";
+import { say } from "/static/app/messages.js";
 
 const indicator = document.getElementById("queue-indicator");
 
@@ -17,8 +18,15 @@ async function warnAboutKey() {
   const org = document.body.dataset.actor;
   const warning = document.getElementById("key-warning");
   if (!org || !warning || location.pathname === "/app/key") return;
-  const { state } = await keyState(org);
-  warning.hidden = !["none", "unbound", "revoked", "other-org"].includes(state);
+  const found = await keyState(org);
+  warning.hidden = !["none", "unbound", "revoked", "other-org"].includes(found.state);
+  const status = document.getElementById("key-status");
+  if (status) {
+    const [kind, words] = describeKey(found, org, say);
+    status.dataset.state = found.state;
+    status.className = `notice ${kind}`;
+    status.textContent = words;
+  }
 }
 
 if (indicator) {

@@ -1,7 +1,7 @@
 // Tizbek web app: the key page. Makes this browser's Ed25519 key (non-extractable), shows its key
 // id and public key for a key.bound event, and checks with the log whether it is bound.
 import { makeKey } from "/static/app/signing.js";
-import { keyState } from "/static/app/binding.js";
+import { describeKey, keyState } from "/static/app/binding.js";
 import { say } from "/static/app/messages.js";
 
 const org = document.body.dataset.actor;
@@ -9,7 +9,7 @@ const status = document.getElementById("key-status");
 
 function show(state, text) {
   status.dataset.state = state;
-  status.className = `notice ${{ bound: "good", unbound: "warn", none: "warn", revoked: "bad", unsupported: "bad", "other-org": "bad" }[state] || ""}`;
+  status.className = `notice ${describeKey({ state }, org, say)[0]}`;
   status.textContent = text;
 }
 
@@ -23,16 +23,7 @@ async function refresh() {
     document.getElementById("key-public").textContent = found.key.publicKey;
     document.getElementById("key-command-public").textContent = found.key.publicKey;
   }
-  const text = {
-    none: say("no_key"),
-    unsupported: say("unsupported"),
-    offline: say("offline"),
-    unbound: say("not_bound", { org }),
-    "other-org": say("not_bound", { org }),
-    revoked: say("revoked", { seq: found.binding && found.binding.revoked_seq }),
-    bound: say("bound", { org, seq: found.binding && found.binding.bound_seq }),
-  }[found.state];
-  show(found.state, text);
+  show(found.state, describeKey(found, org, say)[1]);
   const demo = document.getElementById("key-demo-bind");
   if (demo) demo.hidden = found.state !== "unbound";
   return found;
