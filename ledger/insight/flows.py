@@ -216,8 +216,11 @@ def flows_of(
             if label == "collected":
                 extra |= {"region": after.get("region"), "producer": after.get("producer")}
             add(label, new[0], after, new[1], **extra)
-    if etype == "lot.processed":
-        lot = changed[("lot", event["lot"])]
+    # What the rules changed is the record; an event they left unchanged (only ever in a
+    # log whose rules were bypassed, which an audit reports) moved nothing.
+    subject = changed.get(("lot", str(event.get("lot"))))
+    if etype == "lot.processed" and subject is not None:
+        lot = subject
         outputs = lot.get("outputs") or []
         operation = lot.get("operation")
         for out in outputs:
@@ -248,8 +251,8 @@ def flows_of(
         gap = int(lot["weight_g"]) - sum(int(o["weight_g"]) for o in outputs)
         if gap:
             add("unaccounted", actor, lot, gap, operation=operation)
-    elif etype == "lot.split":
-        parent = changed[("lot", event["lot"])]
+    elif etype == "lot.split" and subject is not None:
+        parent = subject
         children = sum(int(c["weight_g"]) for c in event.get("children", []))
         if int(parent["weight_g"]) != children:
             add("unaccounted", actor, parent, int(parent["weight_g"]) - children)
