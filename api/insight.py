@@ -114,17 +114,25 @@ async def stats_entries(
     year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
     material: Annotated[str | None, Query(max_length=32)] = None,
     producer: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[
+        str | None, Query(pattern=r"^\d{1,18}\.\d{1,5}$", description="`next` of the last page")
+    ] = None,
 ) -> dict[str, Any]:
-    """The rows behind one statistics figure: `grams` (their sum) and each row's entry `seq`,
-    day, organisation, lot and grams; fetch the entries and their proofs to check it."""
+    """The rows behind one statistics figure: `grams` (the figure, the sum of all rows),
+    `count`, and a page of `rows` (each row's entry `seq`, `n`, day, organisation, lot and
+    grams; fetch the entries and their proofs to check it), with `next` for the next page."""
     scope = _scope(start, end, region, category, size)
-    rows = figure_rows(
+    cursor = None
+    if after is not None:
+        seq, n = after.split(".")
+        cursor = (int(seq), int(n))
+    return figure_rows(
         svc.reader.engine,
         measure,
         scope,
+        after=cursor,
         month=month,
         year=year,
         material=material,
         producer=producer,
     )
-    return {"measure": measure, "grams": sum(r["grams"] for r in rows), "rows": rows}

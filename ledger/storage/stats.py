@@ -127,22 +127,53 @@ def query_link(measure: str, scope: Scope, **narrow: str | int | None) -> str:
     return "/v1/stats/entries?" + urlencode(params)
 
 
+#: Rows of one figure per page of :func:`figure_rows`.
+PAGE = 5000
+
+
 def figure_rows(
-    engine: Engine, measure: str, scope: Scope, **narrow: str | int | None
-) -> list[dict[str, Any]]:
-    """The rows behind one figure: each entry's seq, day, organisation, lot and grams."""
+    engine: Engine,
+    measure: str,
+    scope: Scope,
+    *,
+    after: tuple[int, int] | None = None,
+    limit: int = PAGE,
+    **narrow: str | int | None,
+) -> dict[str, Any]:
+    """The rows behind one figure, a page at a time, and the figure itself.
+
+    Answers ``grams`` (the figure: the sum of every row), ``count`` (every
+    row), ``rows`` (this page: each row's entry seq, position ``n`` in it,
+    day, organisation, lot and grams, after the row ``after`` = (seq, n)) and
+    ``next`` (the ``after`` of the next page, or ``None``).
+    """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
     where, grams, params = _where(measure, scope, **narrow)
+    page_where, page_params = where, list(params)
+    if after is not None:
+        page_where += " AND (f.seq > ? OR (f.seq = ? AND f.n > ?))"
+        page_params += [after[0], after[0], after[1]]
     with engine.connect() as conn:
-        rows = Driver(conn).rows(
-            f"SELECT f.seq, f.day, f.org, f.lot, {grams} {where} ORDER BY f.seq, f.n",
-            params,
+        driver = Driver(conn)
+        total, count = driver.rows(f"SELECT coalesce(sum({grams}), 0), count(*) {where}", params)[0]
+        rows = driver.rows(
+            f"SELECT f.seq, f.n, f.day, f.org, f.lot, {grams} {page_where} "
+            f"ORDER BY f.seq, f.n LIMIT {int(limit) + 1}",
+            page_params,
         )
-    return [
-        {"seq": int(seq), "day": day, "org": org, "lot": lot, "grams": int(g)}
-        for seq, day, org, lot, g in rows
-    ]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "measure": measure,
+        "grams": int(total),
+        "count": int(count),
+        "rows": [
+            {"seq": int(seq), "n": int(n), "day": day, "org": org, "lot": lot, "grams": int(g)}
+            for seq, n, day, org, lot, g in rows
+        ],
+        "next": f"{rows[-1][0]}.{rows[-1][1]}" if more else None,
+    }
 
 
 def _grouped(driver: Driver, measure: str, scope: Scope, dims: list[str]) -> list[tuple[Any, ...]]:

@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.insight.estimates import load_estimates
+from ledger.storage.engine import make_engine
+from ledger.storage.stats import Scope, figure_rows
 from tests.tizbek_cli import demo_token, run_tizbek
 
 LOT_G = 182_500  # each demo lot as registered in Almaty
@@ -111,6 +113,31 @@ def test_every_figure_leads_to_its_entries(demo: tuple[Path, dict[str, str], str
             headers=headers,
         ).json()
         assert [r["grams"] for r in one["rows"]] == [LOT_G, LOT_G]
+        paged, cursor = [], None
+        while True:
+            params = {"measure": "recovered", **({"after": cursor} if cursor else {})}
+            page = client.get("/v1/stats/entries", params=params, headers=headers).json()
+            paged += page["rows"]
+            cursor = page["next"]
+            if cursor is None:
+                break
+        assert len(paged) == page["count"] == 12  # six outputs of each of two treatments
+        assert sum(r["grams"] for r in paged) == page["grams"] == 2 * WEIGHED_G
+        engine = make_engine(env["TIZBEK_DATABASE_URL"])
+        try:
+            first = figure_rows(engine, "recovered", Scope(), limit=5)
+            second = figure_rows(
+                engine,
+                "recovered",
+                Scope(),
+                limit=5,
+                after=(first["rows"][-1]["seq"], first["rows"][-1]["n"]),
+            )
+        finally:
+            engine.dispose()
+        assert [len(first["rows"]), len(second["rows"])] == [5, 5]
+        assert first["rows"][-1] != second["rows"][0]
+        assert second["next"] is not None
         only_cat_5 = client.get("/v1/stats", params={"category": 5}, headers=headers).json()
         assert only_cat_5["months"] == []
         assert client.get("/v1/stats").status_code == 401
