@@ -14,11 +14,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.web import collector, shell, translations
+from api.web import collector, recycler, shell, translations, transporter
 from api.web.pages import RoleRequired, SignInRequired, signin_redirect
 
 #: The audiences' modules, in navigation order.
-AUDIENCES = (collector,)
+AUDIENCES = (collector, transporter, recycler)
 
 
 def install(app: FastAPI, *, demo_authority: Path | None = None) -> None:

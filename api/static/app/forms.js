@@ -60,6 +60,60 @@ const builders = {
     if (vehicle) fields.vehicle = vehicle;
     return { fields, summary: `${fields.transfer} → ${fields.to} · ${lots.map((l) => l.lot).join(", ")}` };
   },
+
+  async "transfer.taken_over"(form) {
+    const fields = { transfer: form.dataset.transfer, after: form.dataset.after };
+    const vehicle = String(new FormData(form).get("vehicle") || "").trim();
+    if (vehicle) fields.vehicle = vehicle;
+    return { fields, summary: `${fields.transfer} · ${vehicle}`.replace(/ · $/, "") };
+  },
+
+  async "transfer.received"(form) {
+    const lots = [];
+    for (const row of form.querySelectorAll("[data-receipt-lot]")) {
+      const lot = row.dataset.receiptLot;
+      const value = (name) => String(row.querySelector(`[data-field="${name}"]`).value || "").trim();
+      const weight = grams(value("weight"));
+      if (weight === null) throw new FormProblem(`${lot}: ${say("bad_weight")}`);
+      const outcome = row.querySelector('input[type="radio"]:checked').value;
+      const item = { lot, after: row.dataset.after, weight_g: weight, outcome };
+      if (outcome !== "accepted") {
+        item.reason = value("reason");
+        if (!item.reason) throw new FormProblem(`${lot}: ${say("need_reason")}`);
+      }
+      if (outcome === "partially_refused") {
+        const refused = grams(value("refused"));
+        if (refused === null || refused >= weight) throw new FormProblem(`${lot}: ${say("bad_refused")}`);
+        item.refused_weight_g = refused;
+        item.return_lot = value("return_lot");
+        if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(item.return_lot)) {
+          throw new FormProblem(`${lot}: ${say("bad_return_lot")}`);
+        }
+      }
+      lots.push(item);
+    }
+    const fields = { transfer: form.dataset.transfer, after: form.dataset.after, lots };
+    return { fields, summary: `${fields.transfer} · ${lots.map((l) => `${l.lot} ${l.outcome}`).join(", ")}` };
+  },
+
+  async "lot.processed"(form) {
+    const outputs = [];
+    for (const row of form.querySelectorAll("[data-output]")) {
+      const typed = String(row.querySelector('[data-field="waste_code"]').value).replace(/\s/g, "");
+      const code = /^(\d{2})(\d{2})(\d{2})(\*?)$/.exec(typed);
+      if (!code) throw new FormProblem(say("bad_waste_code"));
+      const weight = grams(row.querySelector('[data-field="weight"]').value);
+      if (weight === null) throw new FormProblem(say("bad_weight"));
+      outputs.push({
+        material: String(row.querySelector('[data-field="material"]').value),
+        waste_code: `${code[1]} ${code[2]} ${code[3]}${code[4]}`,
+        weight_g: weight,
+      });
+    }
+    const operation = String(new FormData(form).get("operation") || "");
+    const fields = { lot: form.dataset.lot, after: form.dataset.after, operation, outputs };
+    return { fields, summary: `${fields.lot} · ${operation} · ${outputs.map((o) => o.material).join(", ")}` };
+  },
 };
 
 /** Sign an event of `type` with this browser's key and put it in the outbox; the outbox item. */
