@@ -1,7 +1,8 @@
 """One lot's journey through the web app, end to end against `tizbek demo`, every event signed
 in a browser: the collector registers the lot and dispatches it; the driver scans its label
 with the camera and takes the transfer over; the recycler weighs it a quarter light, which
-opens a discrepancy with a deadline, records its treatment into output fractions and downloads
+opens a discrepancy with a deadline (and refuses part of a second lot of the same transfer,
+which goes back to the collector), records its treatment into output fractions and downloads
 the certificate of recycling, whose QR code leads to the lot's page and whose inclusion proof
 gives the root of the signed checkpoint it names.
 
@@ -53,6 +54,7 @@ class Journey:
     users: dict[str, tuple[str, str]]
     folder: Path
     lot: str
+    partial: str
     transfer: str
     seqs: dict[str, int]
     certificate: bytes
@@ -76,26 +78,30 @@ def check_languages(page: Page, url: str, name: str) -> None:
         page.screenshot(path=str(shots(f"journey/{lang}") / f"{name}.png"), full_page=True)
 
 
-def _collect(browser: Browser, base: str, link: str, lot: str, transfer: str) -> dict[str, int]:
+def _collect(
+    browser: Browser, base: str, link: str, lots: tuple[str, str], transfer: str
+) -> dict[str, int]:
     out = shots("journey")
     context = browser.new_context(locale="en-GB", viewport={"width": 400, "height": 860})
     page = context.new_page()
     sign_in(page, link)
     make_and_bind_key(page, base)
-    page.goto(f"{base}/app/collector/register?lot={lot}")
-    page.fill("#items", "9")
-    page.fill("#weight_kg", DECLARED_KG)
-    page.fill("#site", "Almaty, Auezov district")
-    page.click("#register-form button[type=submit]")
-    registered = logged(page)
-    page.goto(f"{base}/app/collector/dispatch?lot={lot}")
+    registered = []
+    for lot in lots:
+        page.goto(f"{base}/app/collector/register?lot={lot}")
+        page.fill("#items", "9")
+        page.fill("#weight_kg", DECLARED_KG)
+        page.fill("#site", "Almaty, Auezov district")
+        page.click("#register-form button[type=submit]")
+        registered.append(logged(page))
+    page.goto(f"{base}/app/collector/dispatch?lot={lots[0]}&lot={lots[1]}")
     page.select_option("#transporter", TRANSPORTER)
     page.fill("#transfer", transfer)
     page.click("#dispatch-form button[type=submit]")
     dispatched = logged(page)
     page.screenshot(path=str(out / "1-collector-dispatch.png"), full_page=True)
     context.close()
-    return {"registered": registered, "dispatched": dispatched}
+    return {"registered": registered[0], "dispatched": dispatched}
 
 
 def _take_over(camera: Browser, base: str, link: str, lot: str, transfer: str) -> int:
@@ -139,7 +145,10 @@ def _download(page: Page, selector: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _recycle(browser: Browser, base: str, link: str, lot: str, transfer: str) -> dict[str, object]:
+def _recycle(
+    browser: Browser, base: str, link: str, lots: tuple[str, str], transfer: str
+) -> dict[str, object]:
+    lot, partial = lots
     out = shots("journey")
     context = browser.new_context(
         locale="en-GB", viewport={"width": 1024, "height": 900}, accept_downloads=True
@@ -165,6 +174,13 @@ def _recycle(browser: Browser, base: str, link: str, lot: str, transfer: str) ->
     assert row.locator("[data-field=reason]").is_visible()
     assert row.locator("[data-field=refused]").is_hidden()
     row.locator("input[value=accepted]").check()
+    other = page.locator(f"[data-receipt-lot='{partial}']")
+    other.locator("[data-field=weight]").fill(DECLARED_KG)
+    assert other.locator("[data-role=difference]").get_attribute("data-discrepancy") == "false"
+    other.locator("input[value=partially_refused]").check()
+    other.locator("[data-field=refused]").fill("2,5")
+    assert other.locator("[data-field=return_lot]").input_value() == f"{partial}-R"
+    other.locator("[data-field=reason]").fill("a broken monitor among the laptops")
     page.screenshot(path=str(out / "4-recycler-receive.png"), full_page=True)
     page.click("#receive-form button[type=submit]")
     received = logged(page)
@@ -220,8 +236,8 @@ def _recycle(browser: Browser, base: str, link: str, lot: str, transfer: str) ->
 def run_journey(playwright: Playwright, browser: Browser, base: str, printed: str) -> Journey:
     """Play the story against the demo served at ``base``; return where it left things."""
     users = demo_users(printed)
-    lot, transfer = demo_lot(60), "TR-JOURNEY-1"
-    seqs = _collect(browser, base, users["collector"][1], lot, transfer)
+    lot, partial, transfer = demo_lot(60), demo_lot(61), "TR-JOURNEY-1"
+    seqs = _collect(browser, base, users["collector"][1], (lot, partial), transfer)
     video = label_video(
         shots("journey") / "label.y4m", url=f"{base}/l/{lot}", lot=lot, collector="Almaty"
     )
@@ -235,11 +251,11 @@ def run_journey(playwright: Playwright, browser: Browser, base: str, printed: st
         seqs["taken_over"] = _take_over(camera, base, users["transporter"][1], lot, transfer)
     finally:
         camera.close()
-    done = _recycle(browser, base, users["recycler"][1], lot, transfer)
+    done = _recycle(browser, base, users["recycler"][1], (lot, partial), transfer)
     seqs["received"], seqs["processed"] = int(str(done["received"])), int(str(done["processed"]))
     certificate = done["certificate"]
     assert isinstance(certificate, bytes)
-    return Journey(base, users, Path(), lot, transfer, seqs, certificate)
+    return Journey(base, users, Path(), lot, partial, transfer, seqs, certificate)
 
 
 @pytest.fixture(scope="module")
@@ -288,14 +304,43 @@ def test_each_step_is_signed_by_its_organisation_in_order(journey: Journey) -> N
         {"material": "plastics", "waste_code": "19 12 04", "weight_g": 10_000},
     ]
     token = token_of(journey.users["inspector"][1])
-    doc = httpx.get(
-        f"{journey.base}/v1/lots/{journey.lot}", headers={"authorization": f"Bearer {token}"}
-    ).json()
-    assert (doc["state"], doc["weight_g"], doc["discrepancy"]["status"]) == (
+
+    def lot(ident: str) -> dict[str, object]:
+        return dict(
+            httpx.get(
+                f"{journey.base}/v1/lots/{ident}", headers={"authorization": f"Bearer {token}"}
+            ).json()
+        )
+
+    doc = lot(journey.lot)
+    assert (doc["state"], doc["weight_g"], doc["discrepancy"]) == (
         "processed",
         30_000,
-        "open",
+        {
+            "transfer": journey.transfer,
+            "declared_g": 40_000,
+            "measured_g": 30_000,
+            "declared_items": 9,
+            "counted_items": None,
+            "opened_seq": journey.seqs["received"],
+            "deadline": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=15)).isoformat(),
+            "status": "open",
+        },
     )
+    kept, back = lot(journey.partial), lot(f"{journey.partial}-R")
+    assert (kept["state"], kept["holder"], kept["weight_g"]) == ("held", RECYCLER, 37_500)
+    assert (back["state"], back["holder"], back["weight_g"]) == ("held", COLLECTOR, 2_500)
+    receipt = _entry(journey, journey.seqs["received"])["entry"]
+    assert isinstance(receipt, dict)
+    assert receipt["event"]["lots"][1] == {
+        "lot": journey.partial,
+        "after": receipt["event"]["lots"][1]["after"],
+        "weight_g": 40_000,
+        "outcome": "partially_refused",
+        "refused_weight_g": 2_500,
+        "return_lot": f"{journey.partial}-R",
+        "reason": "a broken monitor among the laptops",
+    }
 
 
 def test_the_certificate_leads_to_the_entry_and_proves_its_inclusion(journey: Journey) -> None:
