@@ -5,11 +5,17 @@ Karaganda, licenses the recycler and binds everyone's keys; the collector
 registers lots of small IT equipment and dispatches them; the transporter
 takes them over; the recycler weighs and accepts them, then dismantles them
 into output fractions.
+
+A second, smaller journey follows on the same road: a box of small household
+appliances that weighs more than a tenth less at the weighbridge than the
+collector declared, so the recycler accepts it with an open discrepancy that
+the collector and the recycler have 15 days to resolve.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,12 +133,13 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
     demo.bind("almaty-collect", "collection point phone")
     demo.bind("steppe-haulage", "driver tablet")
     demo.bind("karaganda-recycling", "weighbridge PC")
+    labels = max(lots, 999) + 1  # a thousand labels, or one more than the lots
     demo.submit(
         "labels.issued",
         AUTHORITY_ID,
         org="almaty-collect",
         block=DEMO_BLOCK,
-        count=max(lots, 1_000),
+        count=labels,
     )
     # The journey's times are a real one's: collected yesterday morning in Almaty, a night
     # on the road to Karaganda (about 1,000 km), weighed and treated today.
@@ -195,4 +202,60 @@ def build_demo_log(*, origin: str = DEFAULT_ORIGIN, lots: int = 1) -> DemoLog:
             ],
         )
     demo.log.checkpoint()
+    _short_journey(demo, demo_lot(labels - 1), hours_ago)  # the block's last label
+    demo.log.checkpoint()
     return demo
+
+
+#: The second journey's lot as the collector declared it, and as the recycler weighed it.
+SHORT_DECLARED_G = 96_000
+SHORT_MEASURED_G = 84_700
+
+
+def _short_journey(demo: DemoLog, lot: str, hours_ago: Callable[[float], str]) -> None:
+    """Collected the same morning, on the road the same night, weighed short this morning."""
+    fields = lot_fields(
+        lot,
+        category=5,
+        waste_code="20 01 36",
+        hazardous=False,
+        hp_codes=[],
+        items=25,
+        weight_g=SHORT_DECLARED_G,
+        source="business",
+        site="Almaty, Almaly district",
+    )
+    registered = demo.submit("lot.registered", "almaty-collect", **fields, at=hours_ago(29))
+    dispatched = demo.submit(
+        "transfer.dispatched",
+        "almaty-collect",
+        transfer="TR-DEMO-2",
+        lots=[{"lot": lot, "after": registered, "weight_g": SHORT_DECLARED_G}],
+        to="karaganda-recycling",
+        transporter="steppe-haulage",
+        vehicle="KZ 123 ABC 02",
+        at=hours_ago(22),
+    )
+    taken = demo.submit(
+        "transfer.taken_over",
+        "steppe-haulage",
+        transfer="TR-DEMO-2",
+        after=dispatched,
+        vehicle="KZ 123 ABC 02",
+        at=hours_ago(21.5),
+    )
+    demo.submit(
+        "transfer.received",
+        "karaganda-recycling",
+        transfer="TR-DEMO-2",
+        after=taken,
+        lots=[
+            {
+                "lot": lot,
+                "after": dispatched,
+                "weight_g": SHORT_MEASURED_G,
+                "outcome": "accepted",
+            }
+        ],
+        at=hours_ago(4),
+    )

@@ -28,11 +28,11 @@ def _fails_at(bundle: Any, seq: int | None, check: str | None = None) -> Verific
 def test_whole_log_bundle_verifies(demo: DemoLog) -> None:
     bundle = demo.log.bundle()
     report = verify_bundle(json.loads(json.dumps(bundle)))
-    assert report.entries == demo.log.size == 14
+    assert report.entries == demo.log.size == 18
     assert report.kind == "log"
-    assert report.consistency_checked == 2
+    assert report.consistency_checked == 3
     assert report.log_key == str(demo.log.signer.verifier)
-    assert "OK: 14 entries" in report.summary()
+    assert "OK: 18 entries" in report.summary()
 
 
 def test_sparse_bundle_verifies(demo: DemoLog) -> None:
@@ -77,7 +77,7 @@ def test_reordering_names_the_displaced_entry(demo: DemoLog, i: int, j: int) -> 
     _fails_at(bundle, i, "order")
 
 
-@pytest.mark.parametrize("seq", range(14))
+@pytest.mark.parametrize("seq", range(18))
 def test_dropping_an_entry_names_it(demo: DemoLog, seq: int) -> None:
     bundle = demo.log.bundle()
     del bundle["entries"][seq]

@@ -24,7 +24,7 @@ def tizbek(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def bundle_path(tmp_path: Path) -> Path:
     run = tizbek("demo", "--out", "bundle.json", "--lots", "1", "--no-serve", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "OK: 14 entries" in run.stdout
+    assert "OK: 18 entries" in run.stdout
     assert f"/l/{demo_lot(0)}" in run.stdout  # the scan page of the first lot's label
     return tmp_path / "bundle.json"
 
@@ -33,7 +33,7 @@ def test_verify_ok_prints_one_line(bundle_path: Path) -> None:
     run = tizbek("verify", str(bundle_path), cwd=bundle_path.parent)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\n") == 1
-    assert run.stdout.startswith("OK: 14 entries")
+    assert run.stdout.startswith("OK: 18 entries")
 
 
 def test_verify_with_pinned_key(bundle_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_import_audit_export_round_trip(engine: Engine, demo: DemoLog) -> None:
     assert checkpoint.size == demo.log.size
     assert checkpoint.root == demo.log.checkpoints[-1][0].root
     report = audit_database(engine)
-    assert (report.entries, report.checkpoints) == (14, 3)
+    assert (report.entries, report.checkpoints) == (18, 4)
     assert report.root == checkpoint.root
     assert list(export_lines(engine)) == lines
     assert audit_database(engine, from_seq=5).checked_from == 5
@@ -95,8 +95,8 @@ def test_a_deleted_tail_is_caught_against_the_last_checkpoint(
     import_lines(engine, _lines(demo))
     drop_guards(engine)
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM log_entries WHERE seq = 13"))
-    error = _audit_fails_at(engine, 13)
+        conn.execute(text("DELETE FROM log_entries WHERE seq = 17"))
+    error = _audit_fails_at(engine, 17)
     assert error.check == "checkpoint"
 
 
@@ -111,7 +111,7 @@ def test_cli_export_import_verify(tmp_path: Path, database_url: str, demo: DemoL
     assert run.returncode == 0, run.stderr
     run = tizbek("verify", "--db", database_url)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("OK: 14 entries")
+    assert run.stdout.startswith("OK: 18 entries")
     run = tizbek("export", str(tmp_path / "again.jsonl"))
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "again.jsonl").read_text() == source.read_text()
@@ -133,4 +133,4 @@ def test_a_failure_after_batches_were_written_leaves_the_database_empty(
         assert conn.execute(text("SELECT count(*) FROM log_entries")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM tree_nodes")).scalar() == 0
     import_lines(engine, _lines(demo))
-    assert audit_database(engine).entries == 14
+    assert audit_database(engine).entries == 18

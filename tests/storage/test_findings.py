@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ledger.custody.engine import Rulebook
-from ledger.demo import lot_fields
+from ledger.demo import demo_lot, lot_fields
 from ledger.events import utc_now
 from ledger.insight.limits import KINDS, Limits
 from ledger.keys import SigningKey
@@ -294,8 +294,15 @@ def test_findings_over_the_api_and_the_command_line(tmp_path: Path) -> None:
     assert (run.returncode, run.stdout, run.stderr.strip()) == (0, "", "0 finding(s)")
     later = run_tizbek("findings", "--at", "2999-01-01T00:00:00Z", "--json", cwd=tmp_path, env=env)
     assert later.returncode == 0, later.stderr
-    # The demo's lots were all carried, weighed and processed: nothing to find, even later.
-    assert [json.loads(line)["kind"] for line in later.stdout.splitlines()] == []
+    # The first journey's lots were carried, weighed and processed: nothing to find, even
+    # later. The second journey's lot arrived 11.8 % short: its discrepancy, open for 15 days
+    # from today, is overdue by then.
+    found = [json.loads(line) for line in later.stdout.splitlines()]
+    assert [(f["kind"], f["subject"]) for f in found] == [("discrepancy_overdue", demo_lot(999))]
+    assert (found[0]["figures"]["declared_g"], found[0]["figures"]["measured_g"]) == (
+        96_000,
+        84_700,
+    )
     bad = run_tizbek("findings", "--at", "tomorrow", cwd=tmp_path, env=env)
     assert bad.returncode == 2
     assert "--at must be RFC 3339" in bad.stderr

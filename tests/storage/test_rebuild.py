@@ -59,9 +59,9 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
     )
     live = _projections(engine)
     assert len(live["keys"]) == 4
-    assert len(live["heads"]) == 3
-    assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (7, 3, 1)
-    assert [row[3] for row in live["lots"]] == ["processed", "held"]
+    assert len(live["heads"]) == 5  # three lots and two transfers
+    assert (len(live["docs"]), len(live["orgs"]), len(live["licences"])) == (9, 3, 1)
+    assert [row[3] for row in live["lots"]] == ["processed", "held", "held"]
     kinds = [row[4] for row in live["flows"]]
     assert kinds[:3] == ["collected", "sent", "received"]
     assert kinds[-1] == "collected"  # the live append's row, after the imported ones
@@ -73,6 +73,6 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
         conn.execute(text("DELETE FROM flows WHERE kind = 'recovered'"))
     run = run_tizbek("rebuild", cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
     assert run.returncode == 0, run.stderr
-    assert "from 15 entries" in run.stdout
+    assert "from 19 entries" in run.stdout
     assert _projections(engine) == live
     engine.dispose()
