@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,6 +16,19 @@ from tests.storage.workers import log_with_workers, start_appender
 KILLS = 20
 
 
+def _wait_for_appends(
+    ack: Path, before: int, child: subprocess.Popen[bytes], limit: float = 120
+) -> None:
+    """Wait until ``ack`` holds more than ``before`` acknowledged entries."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if ack.exists() and len(ack.read_text().splitlines()) > before:
+            return
+        assert child.poll() is None, "the appending child exited before appending"
+        time.sleep(0.02)
+    raise AssertionError(f"the appending child acknowledged nothing in {limit} s")
+
+
 def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
     engine, _ = log_with_workers(tmp_path, database_url, ["org"])
     ack = tmp_path / "ack"
@@ -23,7 +37,10 @@ def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
     for run in range(KILLS):
         # Each run takes labels of its own: far fewer than 5,000 fit in its time.
         child = start_appender(tmp_path, database_url, "org", 5_000, ack, run * 5_000)
-        time.sleep(rng.uniform(0.6, 1.5))  # start-up takes about half of it
+        # Kill at a random moment once the child is appending: start-up time varies with
+        # the machine's load, and a kill before the first append would prove nothing.
+        _wait_for_appends(ack, len(acknowledged), child)
+        time.sleep(rng.uniform(0.0, 0.5))
         child.send_signal(signal.SIGKILL)
         child.wait()
         report = audit_database(engine)  # the log verifies after every kill
