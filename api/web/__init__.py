@@ -14,11 +14,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.web import collector, recycler, shell, translations, transporter
+from api.web import collector, inspector, recycler, shell, translations, transporter
 from api.web.pages import RoleRequired, SignInRequired, signin_redirect
 
 #: The audiences' modules, in navigation order.
-AUDIENCES = (collector, transporter, recycler)
+AUDIENCES = (collector, transporter, recycler, inspector)
 
 
 def install(app: FastAPI, *, demo_authority: Path | None = None) -> None:
