@@ -16,7 +16,7 @@ import datetime as dt
 import threading
 from typing import Annotated, Any
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from api.problems import ApiError
 from api.registry import all_orgs
 from api.web import translations
-from api.web.audits import Audits
+from api.web.audits import AuditRun, Audits
 from api.web.charts import COLOURS, Row, Series, bar_chart
 from api.web.pages import PREFIX, Audience, Context, Ctx, RoleRequired, need_user, page, register
 from api.web.session import User, same_origin
@@ -130,16 +130,17 @@ def charts(ctx: Context) -> dict[str, Any]:
             region[measure] = region.get(measure, 0) + grams
     by_month = [
         Row(
-            f"{month_name(month, lang)} · {category} {words.t(lang, f'category.{category}')}",
+            month_name(month, lang),
             {k: v for k, v in values.items() if k != "received"},
             {"month": month, "category": str(category)},
+            note=f"{category} {words.t(lang, f'category.{category}')}",
         )
         for (month, category), values in sorted(cells.items())
         if values.get("collected") or values.get("processed")
     ]
     by_region = [Row(name, values, {"region": name}) for name, values in sorted(regions.items())]
     figure = lambda grams: translations.weight(grams, lang)  # noqa: E731
-    since = month_name(first.isoformat()[:7], lang)
+    since = str(format_date(first, "long", locale=lang))
     return {
         "since": since,
         "by_month": by_month,
@@ -356,12 +357,25 @@ def audits_of(request: Request) -> Audits:
     return found
 
 
+def run_json(run: AuditRun | None, lang: str) -> dict[str, Any]:
+    """An audit as the page reads it: its figures, and the same written for ``lang``."""
+    if run is None:
+        return {"state": "none"}
+    found = run.as_json()
+    counts = ("checked", "total", "entries", "nodes", "checkpoints")
+    written = {k: translations.number(found[k], lang) for k in counts if found[k] is not None}
+    if run.checkpoint is not None:
+        written["size"] = translations.number(run.checkpoint["size"], lang)
+    written["started"] = translations.when(run.started, lang)
+    return {**found, "text": written}
+
+
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(ctx: Ctx) -> Response:
     """The full audit of the stored log: start it, watch it, read its outcome."""
     need_inspector(ctx)
     run = audits_of(ctx.request).current()
-    return page(ctx, "inspector/audit.html", run=run.as_json() if run else None)
+    return page(ctx, "inspector/audit.html", run=run_json(run, ctx.lang))
 
 
 @router.post("/audit")
@@ -371,7 +385,7 @@ async def start_audit(ctx: Ctx, request: Request) -> Response:
     need_inspector(ctx)
     run, started = audits_of(request).start(ctx.svc.reader.engine)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({**run.as_json(), "started_now": started}, status_code=202)
+        return JSONResponse({**run_json(run, ctx.lang), "started_now": started}, status_code=202)
     return RedirectResponse(f"{BASE}/audit", status_code=303)
 
 
@@ -380,6 +394,4 @@ async def audit_progress(ctx: Ctx) -> JSONResponse:
     """How far the audit is, and once it is done, what it found (``state: none`` before one)."""
     need_inspector(ctx)
     run = audits_of(ctx.request).current()
-    return JSONResponse(
-        run.as_json() if run else {"state": "none"}, headers={"cache-control": "no-store"}
-    )
+    return JSONResponse(run_json(run, ctx.lang), headers={"cache-control": "no-store"})

@@ -117,6 +117,7 @@ def test_the_inspector_sees_finds_and_audits(browser: Browser, demo: Demo) -> No
     phone.goto(f"{base}/app/inspector/")
     width = phone.evaluate("document.querySelector('#chart-months').getBoundingClientRect().width")
     assert width <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(out / "dashboard-phone.png"), full_page=True)
     context.close()
 

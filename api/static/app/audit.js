@@ -1,7 +1,5 @@
 // Tizbek web app, inspectors: start the server's full audit of the log and follow its progress.
 const messages = JSON.parse(document.getElementById("audit-messages").textContent);
-const lang = document.body.dataset.lang || "en";
-const numbers = new Intl.NumberFormat(lang);
 const section = document.getElementById("audit");
 const form = document.getElementById("audit-form");
 const button = document.getElementById("audit-start");
@@ -9,11 +7,6 @@ let polling = null;
 
 function say(key, values = {}) {
   return messages[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
-}
-
-function when(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" }) + " UTC";
 }
 
 function paragraph(text, className, id) {
@@ -28,46 +21,40 @@ function show(run) {
   if (run.state === "none") return;
   section.hidden = false;
   section.dataset.state = run.state;
-  document.getElementById("audit-heading").textContent = say("started", { started: when(run.started) });
+  document.getElementById("audit-heading").textContent = say("started", run.text);
   const bar = document.getElementById("audit-progress");
   bar.value = run.percent;
-  document.getElementById("audit-count").textContent = say("count", {
-    checked: numbers.format(run.checked), total: numbers.format(run.total), percent: run.percent,
-  });
+  document.getElementById("audit-count").textContent = say("count", { ...run.text, percent: run.percent });
   const result = document.getElementById("audit-result");
   result.replaceChildren();
   if (run.state === "running") return;
   if (run.state === "ok") {
-    result.append(paragraph(say("ok", {
-      entries: numbers.format(run.entries), nodes: numbers.format(run.nodes),
-      checkpoints: numbers.format(run.checkpoints),
-    }), "notice good", "audit-ok"));
+    result.append(paragraph(say("ok", run.text), "notice good", "audit-ok"));
   }
   if (run.failure) {
     const f = run.failure;
     const p = paragraph(
-      f.seq === null ? say("failed", f) : say("failed_at", { ...f, seq: numbers.format(f.seq) }),
+      f.seq === null ? say("failed", f) : say("failed_at", f),
       "notice bad", "audit-failure");
     p.dataset.seq = f.seq === null ? "" : String(f.seq);
     p.dataset.check = f.check;
     result.append(p);
   }
   if (run.violations && run.violations.length) {
-    result.append(paragraph(say("violations", { count: numbers.format(run.violations.length) }), "notice bad"));
+    result.append(paragraph(say("violations", { count: run.violations.length }), "notice bad"));
     const list = document.createElement("ul");
     list.id = "audit-violations";
     for (const v of run.violations) {
       const li = document.createElement("li");
       li.dataset.seq = String(v.seq);
-      li.textContent = say("entry", { seq: numbers.format(v.seq), message: v.message });
+      li.textContent = say("entry", v);
       list.append(li);
     }
     result.append(list);
   }
   if (run.checkpoint) {
-    result.append(paragraph(say("checkpoint", {
-      size: numbers.format(run.checkpoint.size), root: run.checkpoint.root.slice(0, 16),
-    }), "hint", "audit-checkpoint"));
+    result.append(paragraph(say("checkpoint", { size: run.text.size, root: run.checkpoint.root.slice(0, 16) }),
+      "hint", "audit-checkpoint"));
   }
 }
 
