@@ -13,14 +13,27 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from ledger.demo import AUTHORITY_ID, DEMO_USERS, DemoLog, build_demo_log, demo_lot
+from ledger.custody import rules
+from ledger.demo import (
+    AUTHORITY_ID,
+    DEFAULT_ORIGIN,
+    DEMO_USERS,
+    DemoLog,
+    build_demo_log,
+    demo_lot,
+    lot_fields,
+)
+from ledger.events import Submission, make_event, sign_event
+from ledger.keys import SigningKey
 from ledger.storage import migrate
 from ledger.storage.backup import export_header, import_lines
 from ledger.storage.create import LOG_KEY_FILE
 from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
 from ledger.storage.tokens import create_token
 from tests.storage.logs import drop_guards
 
+ORIGIN = DEFAULT_ORIGIN
 SAME_ORIGIN = {"origin": "http://testserver", "accept": "application/json"}
 
 
@@ -165,3 +178,42 @@ def test_search_finds_a_lot_a_transfer_and_organisations(small: Served) -> None:
         assert f'href="/l/{lot}?share=' in timeline
         missing = client.get("/app/inspector/lot/NOSUCHLOT")
         assert missing.status_code == 404
+
+
+def test_broken_custody_rules_are_listed_with_their_seqs(
+    small: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dishonest server: it checks keys, signatures and links, not custody, and logs a
+    # treatment of a lot the recycler does not hold.
+    log = SqlLog(small.engine, small.demo.log.signer)
+    collector = small.demo.keys["almaty-collect"]
+    registered, _ = log.append(_signed(collector, "lot.registered", **lot_fields(demo_lot(7))))
+    monkeypatch.setattr(rules.Custody, "apply", lambda self, event, **_: rules.Changes())
+    treated, _ = log.append(
+        sign_event(
+            small.demo.keys["karaganda-recycling"],
+            make_event(
+                "lot.processed",
+                log=ORIGIN,
+                actor="karaganda-recycling",
+                key=small.demo.keys["karaganda-recycling"],
+                lot=demo_lot(7),
+                after=registered.hash.hex(),
+                operation="R4",
+                outputs=[{"waste_code": "19 12 02", "material": "ferrous", "weight_g": 1000}],
+            ),
+        )
+    )
+    monkeypatch.undo()
+    log.close()
+    with small.client(small.inspector) as client:
+        client.post("/app/inspector/audit", headers=SAME_ORIGIN)
+        done = _finished(client)
+    assert (done["state"], done["failure"]) == ("failed", None)
+    assert done["entries"] == treated.seq + 1  # every hash, signature and node verified
+    assert [(v["seq"], v["check"]) for v in done["violations"]] == [(treated.seq, "rule")]
+    assert "holder" in done["violations"][0]["message"]
+
+
+def _signed(key: SigningKey, etype: str, **fields: Any) -> Submission:
+    return sign_event(key, make_event(etype, log=ORIGIN, actor="almaty-collect", key=key, **fields))
