@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from api.registry import all_orgs
 from ledger.custody.rules import Doc
+from ledger.errors import LotIdError
+from ledger.labels import ids
 from ledger.storage.reader import LogReader
 from ledger.storage.tables import HEADS, TRANSFERS
 
@@ -22,6 +24,16 @@ from ledger.storage.tables import HEADS, TRANSFERS
 OPEN = ("dispatched", "in_transit")
 #: The most transfers or lots a page lists.
 MAX_LISTED = 500
+
+
+def lot_id(text: str | None) -> str:
+    """A typed or scanned lot id in canonical form ("" if none, as typed if not an id)."""
+    if not text:
+        return ""
+    try:
+        return ids.normalise(text.strip())
+    except LotIdError:
+        return text.strip()
 
 
 def heads(log: LogReader, kind: str, subjects: list[str]) -> dict[str, str]:

@@ -21,8 +21,7 @@ from api.problems import ApiError
 from api.registry import today
 from api.web import custody, treatment
 from api.web.pages import PREFIX, Audience, Ctx, need_user, page, register
-from api.web.translations import N_, weight, when
-from api.web.transporter import lot_id
+from api.web.translations import N_, number, weight, when
 from ledger import i18n
 from ledger.checkpoint import verify_checkpoint
 from ledger.custody.licences import covering_licence
@@ -52,7 +51,7 @@ async def incoming(ctx: Ctx, lot: Annotated[str | None, Query(max_length=64)] = 
     """Transfers on their way here; a scanned lot opens its receipt (or its treatment)."""
     user = need_user(ctx, ROLE)
     reader = ctx.svc.reader
-    wanted = lot_id(lot)
+    wanted = custody.lot_id(lot)
     problem = None
     if wanted:
         # A lot on its way here is seen through its transfer; one held here, directly.
@@ -117,7 +116,8 @@ async def discrepancies(ctx: Ctx) -> Response:
         for doc in ordered:
             d = dict(doc["discrepancy"])
             declared = int(d["declared_g"])
-            d["percent"] = round((int(d["measured_g"]) - declared) * 100 / declared, 1)
+            off = round((int(d["measured_g"]) - declared) * 100 / declared, 1)
+            d["difference"] = ("+" if off > 0 else "") + number(off, ctx.lang)
             d["days_left"] = _days_left(d["deadline"])
             found.append((doc, d))
     return page(ctx, "recycler/discrepancies.html", found=found)
@@ -158,7 +158,7 @@ async def process(ctx: Ctx, lot: Annotated[str, Query(max_length=64)]) -> Respon
     """Record the treatment of a held lot: the operation and its output fractions."""
     user = need_user(ctx, ROLE)
     reader = ctx.svc.reader
-    ident = lot_id(lot)
+    ident = custody.lot_id(lot)
     doc = reader.doc("lot", ident)
     if doc is None or doc["holder"] != user.org or doc["state"] != "held":
         return page(ctx, "recycler/process.html", status=404, doc=None, asked=ident)

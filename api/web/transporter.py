@@ -16,8 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from api.web import custody
 from api.web.pages import PREFIX, Audience, Ctx, need_user, page, register
 from api.web.translations import N_
-from ledger.errors import LotIdError
-from ledger.labels import ids
 
 ROLE = "transporter"
 BASE = f"{PREFIX}/transporter"
@@ -32,16 +30,6 @@ audience = register(
         ),
     )
 )
-
-
-def lot_id(text: str | None) -> str:
-    """A typed or scanned lot id in canonical form ("" if none, as typed if not an id)."""
-    if not text:
-        return ""
-    try:
-        return ids.normalise(text.strip())
-    except LotIdError:
-        return text.strip()
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -82,7 +70,7 @@ async def take(
     ]
     chosen: dict[str, Any] | None = None
     problem: str | None = None
-    wanted = lot_id(lot)
+    wanted = custody.lot_id(lot)
     if wanted:
         # A lot on the way is the transfer's: its carriers see it there, not in the lot's parties.
         found = reader.doc("lot", wanted)

@@ -197,7 +197,7 @@ def test_discrepancies_treatment_and_the_certificate(api: Api, on_the_way: dict[
     assert re.findall(
         r'<li data-lot="(\w+)" data-status="(\w+)" data-deadline="([\d-]+)"', listed
     ) == [(L1, "open", deadline)]
-    assert "(-17.8 %)" in listed
+    assert "(-17.8\u00a0%)" in listed
     assert "15 days left" in listed
 
     found = api.client.get(f"/app/recycler/?lot={L1}", follow_redirects=False)
