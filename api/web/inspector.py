@@ -8,6 +8,9 @@ open discrepancies (the ``lots`` projection), and balances each recycler's
 current and previous month (:func:`ledger.storage.reports.facility_report`,
 flagged by the ``mass_balance`` findings). The audit runs in the server
 (:mod:`api.web.audits`); the page polls its progress.
+
+The dashboard, search and lot pages read many rows, so they are plain
+functions, which FastAPI runs in its thread pool, off the event loop.
 """
 
 from __future__ import annotations
@@ -237,7 +240,7 @@ def facility_balances(ctx: Context, at: str, limits: Limits) -> list[dict[str, A
 
 
 @router.get("/", response_class=HTMLResponse)
-async def dashboard(ctx: Ctx) -> Response:
+def dashboard(ctx: Ctx) -> Response:
     """The national figures in charts, what is overdue or open, and each recycler's balance."""
     need_inspector(ctx)
     at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -287,7 +290,7 @@ def search_everything(ctx: Context, query: str) -> dict[str, list[dict[str, Any]
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search(ctx: Ctx, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+def search(ctx: Ctx, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """One box: a lot id (as printed or typed), a transfer id, an organisation's id or name."""
     need_inspector(ctx)
     found = search_everything(ctx, q)
@@ -311,7 +314,7 @@ def event_title(lang: str, event: dict[str, Any]) -> str:
 
 
 @router.get("/lot/{lot}", response_class=HTMLResponse)
-async def lot_page(ctx: Ctx, lot: str) -> Response:
+def lot_page(ctx: Ctx, lot: str) -> Response:
     """A lot's facts and its timeline, each entry with its seq, and its scan page to verify."""
     need_inspector(ctx)
     try:
