@@ -29,6 +29,7 @@ from api.registry import all_orgs
 from api.web import translations
 from api.web.audits import AuditRun, Audits
 from api.web.charts import COLOURS, Row, Series, bar_chart
+from api.web.codelists import ROLE_TITLES
 from api.web.pages import PREFIX, Audience, Context, Ctx, RoleRequired, need_user, page, register
 from api.web.session import User, same_origin
 from api.web.translations import N_
@@ -301,6 +302,7 @@ def search(ctx: Ctx, q: Annotated[str, Query(max_length=200)] = "") -> Response:
         found=found,
         anything=any(found.values()),
         limit=MAX_LOTS,
+        role_titles=ROLE_TITLES,
         transfer_state=lambda state: transfer_state(state, ctx.lang),
     )
 

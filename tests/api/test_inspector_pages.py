@@ -170,6 +170,7 @@ def test_search_finds_a_lot_a_transfer_and_organisations(small: Served) -> None:
         page = client.get("/app/inspector/search", params={"q": "Karaganda"}).text
         assert 'data-org="karaganda-recycling"' in page
         assert 'data-org="almaty-collect"' not in page
+        assert "<dd>Recycler</dd>" in page  # roles as the app names them
         page = client.get("/app/inspector/search", params={"q": "nothing-like-it"}).text
         assert 'id="no-results"' in page
         timeline = client.get(f"/app/inspector/lot/{lot.lower()}").text
