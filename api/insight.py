@@ -59,7 +59,10 @@ FromDay = Annotated[
 ToDay = Annotated[dt.date | None, Query(alias="to", description="last reporting day, included")]
 Region = Annotated[str | None, Query(max_length=200, description="only this region")]
 Category = Annotated[int | None, Query(ge=1, le=6, description="only this WEEE category")]
-Size = Annotated[int | None, Query(ge=1, description="as of this tree size: only entries below it")]
+Size = Annotated[
+    int | None,
+    Query(ge=1, le=2**62, description="as of this tree size: only entries below it"),
+]
 
 
 def _scope(
