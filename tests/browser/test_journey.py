@@ -7,8 +7,8 @@ the certificate of recycling, whose QR code leads to the lot's page and whose in
 gives the root of the signed checkpoint it names.
 
 :func:`run_journey` plays the story and returns what later steps need (the server, the users,
-the lot); the module's ``journey`` fixture runs it once, so an inspector's part can follow as
-another test of this module.
+the lot); the module's ``journey`` fixture runs it once, and the inspector's part follows:
+the chart, the discrepancy, the lot's timeline and the full audit.
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ from ledger.checkpoint import Checkpoint
 from ledger.demo import demo_lot
 from ledger.merkle import root_from_inclusion_proof
 from tests.browser.conftest import launch
+from tests.browser.inspecting import (
+    almaty_month,
+    check_dashboard,
+    run_audit,
+    search_and_open_lot,
+)
 from tests.browser.test_app_languages import untranslated
 from tests.browser.webapp import (
     demo_users,
@@ -374,3 +380,39 @@ def test_the_certificate_leads_to_the_entry_and_proves_its_inclusion(journey: Jo
     (note,) = httpx.get(f"{journey.base}/v1/checkpoints?start={size}&limit=1").json()
     assert note["size"] == size
     assert Checkpoint.parse(note["note"].split("\n\n")[0] + "\n").root == root
+
+
+def test_the_inspector_sees_the_lot_its_discrepancy_and_the_chart_and_audits(
+    journey: Journey, browser: Browser
+) -> None:
+    """The journey's end, seen from the inspectorate: the chart holds the journey's grams as
+    the statistics give them, the lot's discrepancy is listed, its timeline lists each entry
+    the browsers signed, and the full audit of the log finds everything in order."""
+    token = token_of(journey.users["inspector"][1])
+    headers = {"authorization": f"Bearer {token}"}
+    doc = httpx.get(f"{journey.base}/v1/lots/{journey.lot}", headers=headers).json()
+    stats = httpx.get(f"{journey.base}/v1/stats", headers=headers).json()
+    month = almaty_month(0)
+    expected: dict[tuple[str, int, str], int] = {}
+    for row in stats["months"]:
+        if row["month"] == month:
+            for measure in ("collected", "processed"):
+                if measure in row:  # regions add up into one bar per category
+                    key = (month, row["category"], measure)
+                    expected[key] = expected.get(key, 0) + row[measure]["grams"]
+    # The journey's lot is in this month's bars: registered at 40 kg, treated at 30 kg.
+    assert expected[(month, doc["category"], "processed")] >= 30_000
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, journey.users["inspector"][1])
+    shown = check_dashboard(page, journey.base, bars=expected, discrepancies=[journey.lot])
+    assert shown[(month, doc["category"], "collected")] >= 2 * 40_000
+    page.screenshot(path=str(shots("journey") / "7-inspector-dashboard.png"), full_page=True)
+    seqs = search_and_open_lot(page, journey.base, journey.lot.lower(), journey.lot)
+    assert seqs == doc["history"]
+    for step in ("registered", "dispatched", "taken_over", "received", "processed"):
+        assert journey.seqs[step] in seqs
+    assert page.locator("#discrepancy[data-status=open]").count() == 1
+    assert run_audit(page, journey.base) == "ok"
+    page.screenshot(path=str(shots("journey") / "8-inspector-audit.png"), full_page=True)
+    context.close()
