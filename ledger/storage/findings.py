@@ -74,16 +74,26 @@ def _transit(driver: Driver, at: str, limits: Limits) -> list[Finding]:
 
 
 def _overdue(driver: Driver, at: str) -> list[Finding]:
-    rows = driver.rows(
-        "SELECT l.lot, l.holder, l.discrepancy_deadline, l.head_seq, d.doc FROM lots AS l "
-        "JOIN subject_docs AS d ON d.kind = 'lot' AND d.subject = l.lot "
-        "WHERE l.discrepancy_status = 'open' AND l.discrepancy_deadline < ? "
-        "ORDER BY l.discrepancy_deadline, l.lot",
+    lots = driver.rows(
+        "SELECT lot, holder, discrepancy_deadline, head_seq FROM lots "
+        "WHERE discrepancy_status = 'open' AND discrepancy_deadline < ? "
+        "ORDER BY discrepancy_deadline, lot",
         [at[:10]],
     )
+    docs: dict[str, Any] = {}
+    for start in range(0, len(lots), 400):
+        chunk = [lot for lot, _, _, _ in lots[start : start + 400]]
+        docs.update(
+            (subject, json.loads(doc))
+            for subject, doc in driver.rows_in(
+                "SELECT subject, doc FROM subject_docs WHERE kind = ? AND subject = ANY(?)",
+                chunk,
+                ["lot"],
+            )
+        )
     found = []
-    for lot, holder, deadline, head, doc in rows:
-        discrepancy = json.loads(doc)["discrepancy"]
+    for lot, holder, deadline, head in lots:
+        discrepancy = docs[lot]["discrepancy"]
         found.append(
             Finding(
                 "discrepancy_overdue",
@@ -239,17 +249,25 @@ def _mass_balance(driver: Driver, limits: Limits) -> list[Finding]:
     )
     if not gaps:
         return []
-    inputs = {
-        (org, month): -int(grams)
-        for org, month, grams in driver.rows(
-            "SELECT org, substr(day, 1, 7), sum(grams) FROM flows "
-            "WHERE (kind = 'processed' OR (kind = 'split' AND grams < 0)) "
-            "GROUP BY org, substr(day, 1, 7)"
-        )
-    }
     found = []
     for org, month, gap in gaps:
-        treated = inputs.get((org, month), 0)
+        # What the facility treated and split that month: read only for months with a gap.
+        # What the facility treated and split that month, read only for months with a gap:
+        # treatments from the running totals, splits (few) from their rows.
+        days = [org, f"{month}-01", f"{month}-31"]
+        treated = -int(
+            driver.rows(
+                "SELECT coalesce(sum(grams), 0) FROM flow_totals WHERE kind = 'processed' "
+                "AND org = ? AND day >= ? AND day <= ?",
+                days,
+            )[0][0]
+        ) - int(
+            driver.rows(
+                "SELECT coalesce(sum(grams), 0) FROM flows WHERE kind = 'split' AND org = ? "
+                "AND day >= ? AND day <= ? AND grams < 0",
+                days,
+            )[0][0]
+        )
         if int(gap) * 100 <= limits.mass_balance_percent * treated:
             continue
         lots = driver.rows(
@@ -279,14 +297,23 @@ def _mass_balance(driver: Driver, limits: Limits) -> list[Finding]:
 
 
 def _two_places(driver: Driver, limits: Limits) -> list[Finding]:
-    rows = driver.rows(
-        "SELECT t.transfer, t.sender, t.destination, s.region, d.region, t.dispatched_at, "
+    # Minutes between dispatch and receipt, in each database's own date arithmetic, so
+    # only the transfers too fast for the road leave the database.
+    elapsed = (
+        "EXTRACT(EPOCH FROM (CAST(t.received_at AS timestamptz) "
+        "- CAST(t.dispatched_at AS timestamptz))) / 60"
+        if driver.postgres
+        else "(julianday(t.received_at) - julianday(t.dispatched_at)) * 1440"
+    )
+    query = (
+        "SELECT t.transfer, t.sender, t.destination, s.region, d.region, t.dispatched_at, "  # noqa: S608
         "t.received_at, t.created_seq, t.head_seq FROM transfers AS t "
         "JOIN organisations AS s ON s.id = t.sender "
         "JOIN organisations AS d ON d.id = t.destination "
         "WHERE t.received_at IS NOT NULL AND t.dispatched_at IS NOT NULL "
-        "AND s.region <> d.region ORDER BY t.created_seq"
+        "AND s.region <> d.region AND " + elapsed + " < ? ORDER BY t.created_seq"
     )
+    rows = driver.rows(query, [limits.travel_minutes])
     found = []
     for transfer, sender, dest, here, there, sent, got, created, head in rows:
         gap = _moment(got) - _moment(sent)

@@ -59,9 +59,45 @@ def write_heads(driver: Driver, heads: Mapping[DocKey, bytes]) -> None:
     )
 
 
+_TOTAL_KEY = [
+    ("kind", "text"),
+    ("day", "text"),
+    ("org", "text"),
+    ("counterpart", "text"),
+    ("category", "smallint"),
+    ("region", "text"),
+    ("material", "text"),
+    ("operation", "text"),
+    ("producer", "text"),
+]
+_AT = {name: n for n, (name, _) in enumerate(flows.COLUMNS)}
+
+
+def flow_totals(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``flows`` rows summed per ``flow_totals`` key: (key..., grams, rows)."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        key = tuple(
+            row[_AT[name]] if row[_AT[name]] is not None else (0 if kind == "smallint" else "")
+            for name, kind in _TOTAL_KEY
+        )
+        cell = sums.setdefault(key, [0, 0])
+        cell[0] += int(row[_AT["grams"]])
+        cell[1] += 1
+    return [(*key, grams, count) for key, (grams, count) in sums.items()]
+
+
 def write_flows(driver: Driver, rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``flows`` rows (see :mod:`ledger.insight.flows`)."""
+    """Insert ``flows`` rows (see :mod:`ledger.insight.flows`) and add them to the totals."""
     driver.insert("flows", flows.COLUMNS, rows)
+    keys = ", ".join(name for name, _ in _TOTAL_KEY)
+    driver.insert(
+        "flow_totals",
+        [*_TOTAL_KEY, ("grams", "bigint"), ("rows", "bigint")],
+        flow_totals(rows),
+        f"ON CONFLICT ({keys}) DO UPDATE SET grams = flow_totals.grams + excluded.grams, "
+        "rows = flow_totals.rows + excluded.rows",
+    )
 
 
 def write_docs(driver: Driver, docs: Mapping[DocKey, Doc], head: HeadLookup) -> None:

@@ -26,6 +26,7 @@ PROJECTIONS = (
     "lots",
     "transfers",
     "flows",
+    "flow_totals",
 )
 
 

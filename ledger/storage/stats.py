@@ -58,6 +58,8 @@ _SOURCES: dict[str, tuple[str, str, str, list[object]]] = {
         [],
     ),
 }
+#: Measures the running totals (``flow_totals``) answer without reading every row.
+_TOTALS = ("collected", "received", "processed", "recovered")
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,17 @@ class Scope:
         return {k: v for k, v in found.items() if v is not None}
 
 
-def _where(measure: str, scope: Scope, **narrow: str | int | None) -> tuple[str, str, list[object]]:
+def _where(
+    measure: str,
+    scope: Scope,
+    narrow: Mapping[str, str | int | None] | None = None,
+    *,
+    totals: bool = False,
+) -> tuple[str, str, list[object]]:
+    narrow = narrow or {}
     tables, condition, grams, fixed = _SOURCES[measure]
+    if totals:
+        tables = tables.replace("flows AS f", "flow_totals AS f", 1)
     clauses = [condition]
     params: list[object] = list(fixed)
     wanted: dict[str, object] = {
@@ -149,7 +160,7 @@ def figure_rows(
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
-    where, grams, params = _where(measure, scope, **narrow)
+    where, grams, params = _where(measure, scope, narrow)
     page_where, page_params = where, list(params)
     if after is not None:
         page_where += " AND (f.seq > ? OR (f.seq = ? AND f.n > ?))"
@@ -177,11 +188,32 @@ def figure_rows(
 
 
 def _grouped(driver: Driver, measure: str, scope: Scope, dims: list[str]) -> list[tuple[Any, ...]]:
-    where, grams, params = _where(measure, scope)
+    # The running totals answer the live figures; a figure as of a tree size reads the rows.
+    totals = scope.size is None and measure in _TOTALS
+    where, grams, params = _where(measure, scope, totals=totals)
     keys = ", ".join(dims)
-    return driver.rows(
-        f"SELECT {keys}, sum({grams}), count(*) {where} GROUP BY {keys} ORDER BY {keys}",
+    count = "sum(f.rows)" if totals else "count(*)"
+    found = driver.rows(
+        f"SELECT {keys}, sum({grams}), {count} {where} GROUP BY {keys} ORDER BY {keys}",
         params,
+    )
+    if not totals:
+        return found
+    # The totals keep an absent region, material, operation or producer as "".
+    return [tuple(None if v == "" else v for v in row) for row in found]
+
+
+def _credited(driver: Driver, scope: Scope) -> list[tuple[Any, ...]]:
+    """Treated grams per producer: from the few lots collected for a producer to the
+    treatments credited to them (an index walk, not a pass over every treatment)."""
+    where, _grams, params = _where("credited", scope)
+    where = where.replace(
+        "FROM flows AS f LEFT JOIN flows AS c ON c.kind = 'collected' AND c.lot = f.lot WHERE",
+        "FROM flows AS c JOIN flows AS f ON f.lot = c.lot AND f.kind = 'credited' "
+        "WHERE c.kind = 'collected' AND c.producer > '' AND",
+    )
+    return driver.rows(
+        f"SELECT c.producer, sum(f.grams), count(*) {where} GROUP BY c.producer", params
     )
 
 
@@ -225,7 +257,7 @@ def statistics(
             ["substr(f.day, 1, 4)", category, "f.material", "f.operation"],
         )
         producers = _grouped(driver, "collected", scope, ["f.producer"])
-        credited = _grouped(driver, "credited", scope, ["c.producer"])
+        credited = _credited(driver, scope)
     months = [
         {"month": m, "category": cat, "region": reg or None, **cell}
         for (m, cat, reg), cell in sorted(cube.items())

@@ -245,6 +245,30 @@ class FlowRow(SQLModel, table=True):
     licence: str | None = Field(default=None, max_length=64)
 
 
+class FlowTotal(SQLModel, table=True):
+    """Projection: ``flows`` summed per day and per everything the statistics group by.
+
+    Kept current with every append (each batch adds its rows' grams), so the
+    statistics read a few thousand totals instead of millions of rows. An
+    absent region, counterpart, material, operation or producer is ``""``,
+    an absent category 0.
+    """
+
+    __tablename__ = "flow_totals"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    day: str = Field(primary_key=True, max_length=10)
+    org: str = Field(primary_key=True, max_length=64)
+    counterpart: str = Field(primary_key=True, max_length=64)
+    category: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    region: str = Field(primary_key=True)
+    material: str = Field(primary_key=True, max_length=32)
+    operation: str = Field(primary_key=True, max_length=8)
+    producer: str = Field(primary_key=True, max_length=64)
+    grams: int = Field(sa_column=Column(BigInteger, nullable=False))
+    rows: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -263,3 +287,4 @@ LOTS = _table(Lot)
 TRANSFERS = _table(Transfer)
 TOKENS = _table(ApiToken)
 FLOWS = _table(FlowRow)
+FLOW_TOTALS = _table(FlowTotal)

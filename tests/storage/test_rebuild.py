@@ -27,6 +27,8 @@ def _projections(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
                 ("lots", "lots", "lot"),
                 ("transfers", "transfers", "transfer"),
                 ("flows", "flows", "seq, n"),
+                ("totals", "flow_totals", "kind, day, org, counterpart, category, region, "
+                 "material, operation, producer"),
             ]
         }
 
@@ -71,6 +73,7 @@ def test_rebuild_equals_live_projections(tmp_path: Path, database_url: str) -> N
         conn.execute(text("UPDATE lots SET holder = 'someone-else'"))
         conn.execute(text("DELETE FROM subject_docs WHERE kind = 'org'"))
         conn.execute(text("DELETE FROM flows WHERE kind = 'recovered'"))
+        conn.execute(text("UPDATE flow_totals SET grams = grams + 1"))
     run = run_tizbek("rebuild", cwd=tmp_path, env={"TIZBEK_DATABASE_URL": database_url})
     assert run.returncode == 0, run.stderr
     assert "from 19 entries" in run.stdout
