@@ -27,8 +27,11 @@ def _projections(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
                 ("lots", "lots", "lot"),
                 ("transfers", "transfers", "transfer"),
                 ("flows", "flows", "seq, n"),
-                ("totals", "flow_totals", "kind, day, org, counterpart, category, region, "
-                 "material, operation, producer"),
+                (
+                    "totals",
+                    "flow_totals",
+                    "kind, day, org, counterpart, category, region, material, operation, producer",
+                ),
             ]
         }
 
