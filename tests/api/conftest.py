@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,44 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
                     == 201
                 )
         yield world
+
+
+def licensed_recycler(
+    api: Api,
+    org: str,
+    *,
+    bin: str,
+    waste_codes: list[str],
+    categories: list[int],
+    operations: list[str],
+    days: int = 365,
+) -> None:
+    """The authority registers a recycler in Karaganda and licenses it from a month ago
+    for ``days`` more days."""
+    today = dt.datetime.now(dt.UTC).date()
+    registered = api.post(
+        AUTHORITY,
+        "org.registered",
+        org=org,
+        name=f"{org} JSC",
+        bin=bin,
+        roles=["recycler"],
+        country="KZ",
+        region="Karaganda Region",
+    )
+    assert registered.status_code == 201, registered.text
+    licensed = api.post(
+        AUTHORITY,
+        "license.granted",
+        org=org,
+        license=f"LIC-{org}",
+        valid_from=(today - dt.timedelta(days=30)).isoformat(),
+        valid_to=(today + dt.timedelta(days=days)).isoformat(),
+        waste_codes=waste_codes,
+        categories=categories,
+        operations=operations,
+    )
+    assert licensed.status_code == 201, licensed.text
 
 
 def register_lot(api: Api, lot: str, **changes: Any) -> Any:

@@ -14,39 +14,19 @@ import pytest
 from ledger.keys import SigningKey
 from ledger.storage.engine import make_engine
 from ledger.storage.tokens import create_token
-from tests.api.conftest import AUTHORITY, L1, L2, L3, Api, register_lot
+from tests.api.conftest import AUTHORITY, L1, L2, L3, Api, licensed_recycler, register_lot
 
 SAME = {"origin": "http://testserver"}
 
 
 def _recycler(api: Api, org: str, n: int) -> None:
-    today = dt.datetime.now(dt.UTC).date()
-    assert (
-        api.post(
-            AUTHORITY,
-            "org.registered",
-            org=org,
-            name=f"{org} JSC",
-            bin=f"21044000990{n}",
-            roles=["recycler"],
-            country="KZ",
-            region="Karaganda Region",
-        ).status_code
-        == 201
-    )
-    assert (
-        api.post(
-            AUTHORITY,
-            "license.granted",
-            org=org,
-            license=f"LIC-{org}",
-            valid_from=(today - dt.timedelta(days=30)).isoformat(),
-            valid_to=(today + dt.timedelta(days=365)).isoformat(),
-            waste_codes=["20 01 35*"],
-            categories=[6],
-            operations=["D10", "R12", "R4"],
-        ).status_code
-        == 201
+    licensed_recycler(
+        api,
+        org,
+        bin=f"21044000990{n}",
+        waste_codes=["20 01 35*"],
+        categories=[6],
+        operations=["D10", "R12", "R4"],
     )
     key = SigningKey.generate()
     bound = api.post(

@@ -4,7 +4,6 @@ the recyclers licensed for given lots, which agree with what the rules accept.""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,39 +16,29 @@ from ledger.keys import SigningKey
 from ledger.storage.create import create_log
 from ledger.storage.engine import make_engine
 from ledger.storage.tokens import create_token
-from tests.api.conftest import AUTHORITY, L1, L2, ORIGIN, Api, bearer, register_lot
+from tests.api.conftest import (
+    AUTHORITY,
+    L1,
+    L2,
+    ORIGIN,
+    Api,
+    bearer,
+    licensed_recycler,
+    register_lot,
+)
 
 SAME = {"origin": "http://testserver"}
 
 
 def _licence(api: Api, org: str, codes: list[str], *, days: int = 365) -> None:
-    today = dt.datetime.now(dt.UTC).date()
-    assert (
-        api.post(
-            AUTHORITY,
-            "org.registered",
-            org=org,
-            name=f"{org} JSC",
-            bin="210440009999" if org == "rec-a" else "210440009998",
-            roles=["recycler"],
-            country="KZ",
-            region="Karaganda Region",
-        ).status_code
-        == 201
-    )
-    assert (
-        api.post(
-            AUTHORITY,
-            "license.granted",
-            org=org,
-            license=f"LIC-{org}",
-            valid_from=(today - dt.timedelta(days=30)).isoformat(),
-            valid_to=(today + dt.timedelta(days=days)).isoformat(),
-            waste_codes=codes,
-            categories=[5, 6],
-            operations=["R4"],
-        ).status_code
-        == 201
+    licensed_recycler(
+        api,
+        org,
+        bin="210440009999" if org == "rec-a" else "210440009998",
+        waste_codes=codes,
+        categories=[5, 6],
+        operations=["R4"],
+        days=days,
     )
 
 
