@@ -9,6 +9,7 @@ memory.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -18,14 +19,16 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from api.app_types import Services
-from api.auth import reader
+from api.auth import inspector, reader
 from api.deps import services
+from api.insight import Kind, list_of_findings
 from ledger.custody.rules import Doc
 from ledger.storage.tokens import Principal
 
 router = APIRouter(prefix="/v1/export", tags=["exports"])
 Svc = Annotated[Services, Depends(services)]
 Reader = Annotated[Principal, Depends(reader)]
+Inspector = Annotated[Principal, Depends(inspector)]
 Format = Annotated[str, Query(pattern="^(csv|jsonl)$", description="csv or jsonl")]
 PAGE = 500
 
@@ -133,3 +136,26 @@ async def export_transfers(svc: Svc, who: Reader, format: Format = "csv") -> Str
     party = None if who.inspector else who.org
     docs = _pages(lambda after: svc.reader.docs("transfer", party=party, limit=PAGE, after=after))
     return _stream(docs, TRANSFER_COLUMNS, format, "transfers")
+
+
+FINDING_COLUMNS: list[tuple[str, Callable[[Doc], Any]]] = [
+    ("kind", lambda d: d["kind"]),
+    ("subject", lambda d: d["subject"]),
+    ("detail", lambda d: d["detail"]),
+    ("seqs", lambda d: " ".join(str(s) for s in d["seqs"])),
+    ("figures", lambda d: json.dumps(d["figures"], ensure_ascii=False, sort_keys=True)),
+]
+
+
+@router.get("/findings", response_class=StreamingResponse, responses=EXPORT)
+async def export_findings(
+    svc: Svc,
+    who: Inspector,
+    format: Format = "csv",
+    kind: Annotated[list[Kind] | None, Query(description="only these kinds")] = None,
+    at: Annotated[dt.datetime | None, Query(description="as of this time (default now)")] = None,
+) -> StreamingResponse:
+    """Every finding (inspectors), as CSV (`kind, subject, detail, seqs, figures`) or JSON
+    Lines, with the same filters as `GET /v1/findings`."""
+    found = list_of_findings(svc, kind, at)
+    return _stream(iter(found), FINDING_COLUMNS, format, "findings")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -40,6 +41,13 @@ async def list_findings(
     at: Annotated[dt.datetime | None, Query(description="as of this time (default now)")] = None,
 ) -> list[dict[str, Any]]:
     """Every finding (inspectors), each with `kind`, `subject`, `detail`, `seqs`, `figures`."""
+    return list_of_findings(svc, kind, at)
+
+
+def list_of_findings(
+    svc: Services, kind: Sequence[str] | None, at: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The findings of ``kind`` (every kind if None) as of ``at`` (now if None), as JSON."""
     chosen = tuple(k for k in KINDS if kind is None or k in kind)
     when = utc_now() if at is None else _utc(at)
     found = findings(svc.reader.engine, at=when, limits=Limits.from_env(), kinds=chosen)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,10 @@ from ledger.demo import demo_lot, lot_fields
 from ledger.events import utc_now
 from ledger.insight.limits import KINDS, Limits
 from ledger.keys import SigningKey
+from ledger.storage.engine import make_engine
 from ledger.storage.findings import Finding, findings
 from ledger.storage.sqllog import SqlLog
+from ledger.storage.tokens import create_token
 from tests.storage.logs import bound, issued, label, signed
 from tests.tizbek_cli import demo_token, run_tizbek
 
@@ -313,6 +317,34 @@ def test_findings_over_the_api_and_the_command_line(tmp_path: Path) -> None:
         assert (
             client.get("/v1/findings", params={"kind": "nonsense"}, headers=headers).status_code
             == 400
+        )
+        # The same findings exported, as CSV and as JSON Lines, with the same filters.
+        far: dict[str, Any] = {
+            "at": "2999-01-01T00:00:00Z",
+            "kind": ["discrepancy_overdue", "weight_loss"],
+        }
+        listed = client.get("/v1/findings", params=far, headers=headers).json()
+        assert [f["kind"] for f in listed] == ["discrepancy_overdue"]
+        lines = client.get(
+            "/v1/export/findings", params={**far, "format": "jsonl"}, headers=headers
+        )
+        assert lines.headers["content-type"] == "application/jsonl"
+        assert [json.loads(line) for line in lines.text.splitlines()] == listed
+        table = client.get("/v1/export/findings", params=far, headers=headers)
+        assert table.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(table.text)))
+        assert rows[0] == ["kind", "subject", "detail", "seqs", "figures"]
+        assert rows[1][:3] == [listed[0]["kind"], listed[0]["subject"], listed[0]["detail"]]
+        assert rows[1][3] == " ".join(str(s) for s in listed[0]["seqs"])
+        assert json.loads(rows[1][4]) == listed[0]["figures"]
+        member = create_token(
+            make_engine(env["TIZBEK_DATABASE_URL"]), org="almaty-collect", role="member", label="m"
+        )[1]
+        assert (
+            client.get(
+                "/v1/export/findings", headers={"authorization": f"Bearer {member}"}
+            ).status_code
+            == 403
         )
 
 
