@@ -120,12 +120,21 @@ async def export_lots(
     holder: str | None = None,
     category: Annotated[int | None, Query(ge=1, le=6)] = None,
     region: str | None = None,
+    registered_from: Annotated[dt.date | None, Query(description="first UTC day")] = None,
+    registered_to: Annotated[dt.date | None, Query(description="last UTC day")] = None,
 ) -> StreamingResponse:
-    """Every lot you may see that matches the filters, as CSV or JSON Lines."""
+    """Every lot you may see that matches the filters of `GET /v1/lots`, as CSV or JSON
+    Lines."""
     filters = {"state": state, "holder": holder, "category": category, "region": region}
+    days = (
+        registered_from.isoformat() if registered_from else None,
+        registered_to.isoformat() if registered_to else None,
+    )
     party = None if who.inspector else who.org
     docs = _pages(
-        lambda after: svc.reader.lots(party=party, filters=filters, limit=PAGE, after=after)
+        lambda after: svc.reader.lots(
+            party=party, filters=filters, limit=PAGE, after=after, registered=days
+        )
     )
     return _stream(docs, LOT_COLUMNS, format, "lots")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -31,6 +32,14 @@ def test_lots_as_csv_and_json_lines(api: Api, tokens: dict[str, str]) -> None:
         headers=bearer(tokens["inspector"]),
     ).text.splitlines()
     assert [json.loads(line)["id"] for line in lines] == [L2]
+    today = dt.datetime.now(dt.UTC).date()
+    for day, expected in ((today, [L1, L2]), (today + dt.timedelta(days=1), [])):
+        dated = api.client.get(
+            "/v1/export/lots",
+            params={"format": "jsonl", "registered_from": day.isoformat()},
+            headers=bearer(tokens["inspector"]),
+        ).text.splitlines()
+        assert sorted(json.loads(line)["id"] for line in dated) == sorted(expected)
 
 
 def test_members_export_only_their_lots(api: Api, tokens: dict[str, str]) -> None:
