@@ -55,6 +55,11 @@ def test_the_inspector_sees_finds_and_audits(browser: Browser, demo: Demo) -> No
     sign_in(page, users["inspector"][1])
     nav = page.locator("nav.roles a").evaluate_all("links => links.map(a => a.pathname)")
     assert "/app/inspector/" in nav
+    # The authority signs with its own keys: no page nags it to bind a browser's, and the
+    # home page still settles what it says of this browser's key.
+    page.goto(f"{base}/app/")
+    assert page.locator("#key-warning").count() == 0
+    page.wait_for_selector("#key-status:not([data-state=checking])", timeout=15_000)
     assert "/app/inspector/audit" in nav
 
     # The demo's journeys as the charts show them: collected in the morning 30 and 29 hours

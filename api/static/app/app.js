@@ -17,10 +17,12 @@ async function showQueue() {
 async function warnAboutKey() {
   const org = document.body.dataset.actor;
   const warning = document.getElementById("key-warning");
-  if (!org || !warning || location.pathname === "/app/key") return;
-  const found = await keyState(org);
-  warning.hidden = !["none", "unbound", "revoked", "other-org"].includes(found.state);
   const status = document.getElementById("key-status");
+  if (!org || (!warning && !status) || location.pathname === "/app/key") return;
+  const found = await keyState(org);
+  if (warning) {
+    warning.hidden = !["none", "unbound", "revoked", "other-org"].includes(found.state);
+  }
   if (status) {
     const [kind, words] = describeKey(found, org, say);
     status.dataset.state = found.state;
