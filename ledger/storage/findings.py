@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from ledger.insight.limits import KINDS, Limits
 from ledger.storage.hotpath import Driver
+from ledger.storage.reports import month_flows, period_of
 
 
 @dataclass(frozen=True)
@@ -219,25 +220,16 @@ _OUT_OF = ("sent", "processed", "lost")
 
 
 def _balance(driver: Driver, org: str, month: str) -> dict[str, int]:
-    start, end = f"{month}-01", f"{month}-31"
-    opening = driver.rows(
-        "SELECT coalesce(sum(grams), 0) FROM flows WHERE org = ? AND day < ? "
-        "AND kind NOT IN ('recovered', 'credited', 'unaccounted')",
-        [org, start],
-    )[0][0]
-    sums = dict(
-        driver.rows(
-            "SELECT kind, sum(grams) FROM flows WHERE org = ? AND day >= ? AND day <= ? "
-            "GROUP BY kind",
-            [org, start, end],
-        )
-    )
-    figures = {"opening_g": int(opening)}
+    opening, rows = month_flows(driver, org, *period_of(month))
+    sums: dict[str, int] = {}
+    for kind, _category, grams in rows:
+        sums[kind] = sums.get(kind, 0) + grams
+    figures = {"opening_g": opening}
     for kind in (*_INTO, *_OUT_OF, "split", "merged", "revised", "recovered", "unaccounted"):
-        value = int(sums.get(kind) or 0)
+        value = sums.get(kind, 0)
         figures[f"{kind}_g"] = -value if kind in _OUT_OF else value
-    figures["closing_g"] = figures["opening_g"] + sum(
-        int(v or 0) for k, v in sums.items() if k not in ("recovered", "credited", "unaccounted")
+    figures["closing_g"] = opening + sum(
+        v for k, v in sums.items() if k not in ("recovered", "credited", "unaccounted")
     )
     return figures
 
@@ -251,10 +243,9 @@ def _mass_balance(driver: Driver, limits: Limits) -> list[Finding]:
         return []
     found = []
     for org, month, gap in gaps:
-        # What the facility treated and split that month: read only for months with a gap.
         # What the facility treated and split that month, read only for months with a gap:
         # treatments from the running totals, splits (few) from their rows.
-        days = [org, f"{month}-01", f"{month}-31"]
+        days = [org, *period_of(month)]
         treated = -int(
             driver.rows(
                 "SELECT coalesce(sum(grams), 0) FROM flow_totals WHERE kind = 'processed' "
@@ -273,7 +264,7 @@ def _mass_balance(driver: Driver, limits: Limits) -> list[Finding]:
         lots = driver.rows(
             "SELECT lot, seq, grams FROM flows WHERE kind = 'unaccounted' AND org = ? "
             "AND day >= ? AND day <= ? AND grams > 0 ORDER BY grams DESC, seq LIMIT 20",
-            [org, f"{month}-01", f"{month}-31"],
+            days,
         )
         figures: dict[str, Any] = {"facility": org, "month": month, "treated_g": treated}
         figures |= _balance(driver, org, month)

@@ -52,6 +52,25 @@ def period_of(month: str) -> tuple[str, str]:
     return f"{month}-01", f"{month}-{last:02d}"
 
 
+def month_flows(
+    driver: Driver, org: str, start: str, end: str, *, size: int | None = None
+) -> tuple[int, list[tuple[str, int | None, int]]]:
+    """``org``'s stock before day ``start``, and its flows from ``start`` to ``end`` (days
+    included) summed per kind and category; with ``size``, only entries below it."""
+    below = size if size is not None else 2**62  # without a size: every entry
+    opening = driver.rows(
+        "SELECT coalesce(sum(grams), 0) FROM flows WHERE org = ? AND day < ? AND seq < ? "
+        "AND kind NOT IN (?, ?, ?)",
+        [org, start, below, *_NOT_STOCK],
+    )[0][0]
+    rows = driver.rows(
+        "SELECT kind, category, sum(grams) FROM flows WHERE org = ? AND day >= ? "
+        "AND day <= ? AND seq < ? GROUP BY kind, category ORDER BY kind, category",
+        [org, start, end, below],
+    )
+    return int(opening), [(kind, cat, int(grams)) for kind, cat, grams in rows]
+
+
 def _checkpoint(driver: Driver, size: int | None) -> tuple[int, str]:
     if size is None:
         rows = driver.rows("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
@@ -76,16 +95,7 @@ def facility_report(
             raise StorageError(f"no organisation {org} is registered")
         name, region, roles = found[0]
         size, note = _checkpoint(driver, size)
-        opening = driver.rows(
-            "SELECT coalesce(sum(grams), 0) FROM flows WHERE org = ? AND day < ? AND seq < ? "
-            "AND kind NOT IN (?, ?, ?)",
-            [org, start, size, *_NOT_STOCK],
-        )[0][0]
-        rows = driver.rows(
-            "SELECT kind, category, sum(grams) FROM flows WHERE org = ? AND day >= ? "
-            "AND day <= ? AND seq < ? GROUP BY kind, category ORDER BY kind, category",
-            [org, start, end, size],
-        )
+        opening, rows = month_flows(driver, org, start, end, size=size)
         materials = driver.rows(
             "SELECT material, sum(grams) FROM flows WHERE org = ? AND kind = 'recovered' "
             "AND day >= ? AND day <= ? AND seq < ? GROUP BY material ORDER BY material",
@@ -99,15 +109,13 @@ def facility_report(
             cell = by_category.setdefault(int(category), {})
             sign = -1 if kind == "processed" else 1
             cell[f"{kind}_g"] = cell.get(f"{kind}_g", 0) + sign * int(grams)
-    figures = {"opening_stock_g": int(opening)}
-    for name, kind, sign in _FIGURES:
-        if kind is None:
+    figures = {"opening_stock_g": opening}
+    for name, source, sign in _FIGURES:
+        if source is None:
             figures[name] = totals.get("split", 0) + totals.get("merged", 0)
         else:
-            figures[name] = sign * totals.get(kind, 0)
-    figures["closing_stock_g"] = int(opening) + sum(
-        v for k, v in totals.items() if k not in _NOT_STOCK
-    )
+            figures[name] = sign * totals.get(source, 0)
+    figures["closing_stock_g"] = opening + sum(v for k, v in totals.items() if k not in _NOT_STOCK)
     return _body(
         {"facility": org, "name": name, "region": region, "roles": roles.split(",")},
         start,

@@ -58,6 +58,13 @@ _SOURCES: dict[str, tuple[str, str, str, list[object]]] = {
         [],
     ),
 }
+#: Treated grams per producer, walked from the few lots collected for a producer.
+_SOURCES["credited_by_producer"] = (
+    "flows AS c JOIN flows AS f ON f.lot = c.lot AND f.kind = 'credited'",
+    "c.kind = 'collected' AND c.producer > ''",
+    "f.grams",
+    [],
+)
 #: Measures the running totals (``flow_totals``) answer without reading every row.
 _TOTALS = ("collected", "received", "processed", "recovered")
 
@@ -206,14 +213,9 @@ def _grouped(driver: Driver, measure: str, scope: Scope, dims: list[str]) -> lis
 def _credited(driver: Driver, scope: Scope) -> list[tuple[Any, ...]]:
     """Treated grams per producer: from the few lots collected for a producer to the
     treatments credited to them (an index walk, not a pass over every treatment)."""
-    where, _grams, params = _where("credited", scope)
-    where = where.replace(
-        "FROM flows AS f LEFT JOIN flows AS c ON c.kind = 'collected' AND c.lot = f.lot WHERE",
-        "FROM flows AS c JOIN flows AS f ON f.lot = c.lot AND f.kind = 'credited' "
-        "WHERE c.kind = 'collected' AND c.producer > '' AND",
-    )
+    where, grams, params = _where("credited_by_producer", scope)
     return driver.rows(
-        f"SELECT c.producer, sum(f.grams), count(*) {where} GROUP BY c.producer", params
+        f"SELECT c.producer, sum({grams}), count(*) {where} GROUP BY c.producer", params
     )
 
 
