@@ -16,14 +16,15 @@ from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import label
 
 
-def main() -> None:
-    url, keys, key_file, org, count, done = sys.argv[1:7]
-    first = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+def append_lots(
+    url: str, keys: str, key_file: str, org: str, count: int, done: str, first: int
+) -> None:
+    """Append ``count`` lots as ``org``, writing each acknowledged seq and hash to ``done``."""
     engine = make_engine(url)
     log = SqlLog.open(engine, Path(keys) / "log.key")
     key = SigningKey.load(Path(key_file))
     with Path(done).open("a", encoding="utf-8") as acknowledged:
-        for i in range(int(count)):
+        for i in range(count):
             event = make_event(
                 "lot.registered",
                 log=log.signer.name,
@@ -35,6 +36,12 @@ def main() -> None:
             acknowledged.write(f"{entry.seq} {entry.hash.hex()}\n")
             acknowledged.flush()
     engine.dispose()
+
+
+def main() -> None:
+    url, keys, key_file, org, count, done = sys.argv[1:7]
+    first = int(sys.argv[7]) if len(sys.argv) > 7 else 0
+    append_lots(url, keys, key_file, org, int(count), done, first)
 
 
 if __name__ == "__main__":
