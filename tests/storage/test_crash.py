@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import time
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from sqlalchemy import text
@@ -15,9 +15,7 @@ from tests.storage.workers import fork_appender, log_with_workers
 KILLS = 20
 
 
-def _wait_for_appends(
-    ack: Path, before: int, child: multiprocessing.Process, limit: float = 120
-) -> None:
+def _wait_for_appends(ack: Path, before: int, child: BaseProcess, limit: float = 120) -> None:
     """Wait until ``ack`` holds more than ``before`` acknowledged entries."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:

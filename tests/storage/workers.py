@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -93,7 +94,7 @@ def start_appender(
 
 def fork_appender(
     tmp_path: Path, url: str, org: str, count: int, ack: Path, first: int
-) -> multiprocessing.Process:
+) -> BaseProcess:
     """``start_appender``, forked from this process: the child starts in milliseconds
     instead of a second of imports, so a test can kill many of them. The child opens
     connections of its own and never touches the parent's."""
