@@ -4,7 +4,7 @@ A batch runs a handful of statements whose shape never changes; building them
 through the SQL toolkit cost more Python time than the database took to run
 them. Here they are plain SQL in each driver's parameter style, run on the
 connection (and so inside the transaction) that the toolkit opened. On
-PostgreSQL a list parameter becomes one array (``= ANY(%s)``), so the server
+PostgreSQL a list parameter becomes one array (``= ANY(%b)``, in binary), so the server
 plans each statement once; on SQLite it expands to ``IN (?, ...)``.
 """
 
@@ -27,7 +27,9 @@ class Driver:
     def __init__(self, conn: Connection) -> None:
         self.postgres = conn.dialect.name == "postgresql"
         self.raw: Any = conn.connection.driver_connection
-        self.mark = "%s" if self.postgres else "?"
+        # Binary parameters on PostgreSQL: a batch's arrays of text and bytes travel as they
+        # are, where the text format escaped each element (seven times the cost).
+        self.mark = "%b" if self.postgres else "?"
 
     def sql(self, text: str) -> str:
         """``text`` with each ``?`` in this driver's parameter style."""
@@ -122,7 +124,7 @@ class Driver:
             return
         names = ", ".join(name for name, _ in columns)
         if self.postgres:
-            arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+            arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
             text = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
             self.rows_no_result(text, [list(col) for col in zip(*rows, strict=True)])
         else:
