@@ -11,6 +11,7 @@ the sequencer lock keeps their batches in one line.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import queue
 import threading
@@ -20,6 +21,7 @@ from concurrent.futures import Future
 from ledger.entries import Entry
 from ledger.errors import StorageError, TizbekError
 from ledger.events import Submission
+from ledger.storage.planner import PlannerStatistics
 from ledger.storage.sqllog import Appended, SqlLog
 from ledger.storage.walcheckpoint import WalCheckpointer
 
@@ -57,6 +59,10 @@ class GroupCommitter:
             log.close()  # reopened without automatic checkpoints
             log.autocheckpoint = False
             self.wal = WalCheckpointer(log.engine)
+        #: On PostgreSQL, what keeps the planner's statistics in step with the log.
+        self.planner: PlannerStatistics | None = None
+        if log.engine.dialect.name == "postgresql":
+            self.planner = PlannerStatistics(log.engine)
         self._thread = threading.Thread(target=self._run, name="tizbek-sequencer", daemon=True)
         self._thread.start()
 
@@ -75,6 +81,10 @@ class GroupCommitter:
             self._queue.put((submission, future))
         return future
 
+    async def append(self, submission: Submission) -> Appended:
+        """Append ``submission`` from an event loop; return once it is durable (or raise)."""
+        return await asyncio.wrap_future(self.submit_future(submission))
+
     def submit(self, submission: Submission, timeout: float | None = None) -> tuple[Entry, bool]:
         """Append ``submission``; return its entry and whether it is new (False: a resend)."""
         appended = self.submit_future(submission).result(timeout)
@@ -88,6 +98,8 @@ class GroupCommitter:
             self._closed = True
             self._queue.put(None)
         self._thread.join()
+        if self.planner is not None:
+            self.planner.wait()
         if self.wal is not None:
             self.wal.close()
             self.log.close()
@@ -125,6 +137,9 @@ class GroupCommitter:
             self._commit(batch)
             if self.wal is not None:
                 self.wal.committed()
+            size = self.log.known_size()
+            if self.planner is not None and size is not None:
+                self.planner.appended(size)
             expected = len(batch) + self._queue.qsize()
 
     def _commit(self, batch: list[_Item]) -> None:

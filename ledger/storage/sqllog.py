@@ -140,6 +140,10 @@ class SqlLog:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def known_size(self) -> int | None:
+        """How many entries the log held after this process's last batch (None: none yet)."""
+        return None if self._tail is None else self._tail.tip.seq + 1
+
     def known_key(self, key_id: str) -> PublicKey | None:
         """The public key of ``key_id`` if a batch has seen it bound (a hint, not a permission).
 

@@ -1,0 +1,71 @@
+"""Keeping PostgreSQL's planner statistics in step with a growing log.
+
+Every lookup on the append path (nonces, subjects' heads and documents, keys)
+goes by an index, but PostgreSQL only takes the index if its statistics say
+the table is large. A log's tables start empty; where autovacuum is off, or
+has not yet come round, the planner still believes them small at a million
+rows and scans them whole: measured on this project's benchmark, a batch's
+lookups went from 1 ms to 17 ms within 20,000 entries. A long-running
+sequencer (``tizbek serve``) therefore runs ``ANALYZE`` itself, in a thread of
+its own, each time the log has doubled since the statistics were last taken:
+some twenty times on the way to a million entries, each costing the server
+well under a second, and never on the append path. (``ANALYZE`` takes no lock
+that blocks appends or reads, and it also makes PostgreSQL plan the prepared
+statements again.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger("tizbek.planner")
+
+#: Below this many entries every plan is fast; no statistics are taken.
+SMALLEST = 1_000
+
+
+class PlannerStatistics:
+    """Takes statistics of the log's database each time the log doubles in size."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        #: The log size at which to take statistics next (None: not known yet).
+        self.due: int | None = None
+        self.taken = 0
+        self._busy = threading.Lock()
+
+    def appended(self, size: int) -> None:
+        """Note that the log now holds ``size`` entries; take statistics if they are due."""
+        if self.due is None:
+            self.due = max(SMALLEST, 2 * self._counted())
+        if size < self.due or not self._busy.acquire(blocking=False):
+            return
+        self.due = 2 * size
+        threading.Thread(target=self._analyze, name="tizbek-analyze", daemon=True).start()
+
+    def wait(self) -> None:
+        """Return once no statistics are being taken."""
+        with self._busy:
+            pass
+
+    def _counted(self) -> int:
+        """How many entries the statistics last taken counted (0 if never taken)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'log_entries'")
+            ).scalar_one_or_none()
+        return max(0, int(found or 0))
+
+    def _analyze(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+            self.taken += 1
+        except Exception:  # statistics are an optimisation: the log goes on without them
+            log.exception("taking planner statistics failed")
+        finally:
+            self._busy.release()
