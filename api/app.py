@@ -9,6 +9,7 @@ so concurrent requests share one durable commit and are answered after it.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import (
     epcis,
     exports,
+    fastroutes,
     insight,
     labels,
     problems,
@@ -32,13 +34,16 @@ from api import (
     submissions,
     web,
 )
-from api.app_types import Services
+from api.app_types import Committer, Services
 from api.limits import RateLimit
+from ledger.keys import SigningKey
 from ledger.labels.links import Links
+from ledger.note import NoteSigner
 from ledger.share import ShareLinks
 from ledger.storage.create import LOG_KEY_FILE, key_dir
 from ledger.storage.engine import database_url, make_engine
 from ledger.storage.reader import LogReader
+from ledger.storage.relay import RelayClient
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import SqlLog
 
@@ -51,23 +56,33 @@ def create_app(
     rate_burst: float | None = None,
     links: Links | None = None,
     demo: bool = False,
+    sequencer: Path | None = None,
 ) -> FastAPI:
     """The API over the log at ``url`` whose checkpoint key is in ``keys``.
 
     ``rate_limit`` (requests per second per client; 0 for none) overrides
     ``TIZBEK_RATE_LIMIT``; ``links`` (label URLs) overrides ``TIZBEK_BASE_URL``
     and ``TIZBEK_GS1_PREFIX``. ``demo`` (only ``tizbek demo`` sets it) lets the web app bind
-    a browser's key with the authority key in ``keys``.
+    a browser's key with the authority key in ``keys``. ``sequencer`` is the socket of the
+    serving process's sequencer (:mod:`ledger.storage.relay`), which then appends for
+    this app; without it the app runs a sequencer of its own.
     """
     links = links or Links.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
-        log = SqlLog.open(engine, keys / LOG_KEY_FILE)
-        committer = GroupCommitter(log)
+        reader = LogReader(engine)
+        signer = NoteSigner(reader.genesis().origin, SigningKey.load(keys / LOG_KEY_FILE))
+        log: SqlLog | None = None
+        committer: Committer
+        if sequencer is not None:
+            committer = RelayClient(sequencer, reader.public_key)
+        else:
+            log = SqlLog(engine, signer)
+            committer = GroupCommitter(log)
         app.state.services = Services(
-            committer, LogReader(engine), links, ShareLinks.for_log(log.signer.key)
+            committer, reader, signer, links, ShareLinks.for_log(signer.key)
         )
         # What start-up built (routes, schemas, the SQL toolkit's caches) lives as long as
         # the server: moved out of the collector's sight, a full collection under load
@@ -78,7 +93,8 @@ def create_app(
             yield
         finally:
             committer.close()
-            log.close()
+            if log is not None:
+                log.close()
             engine.dispose()
 
     app = FastAPI(
@@ -102,6 +118,7 @@ def create_app(
     )
     for router in (module.router for module in routers):
         app.include_router(router, responses=problems.RESPONSES)
+    fastroutes.install(app, [*public.FAST_ROUTES, *submissions.FAST_ROUTES])
     web.install(app, demo_authority=keys if demo else None)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _add_problem_schema(app)
@@ -137,6 +154,12 @@ class _EnvRateLimit:
         await self.app(scope, receive, send)
 
 
+#: Set by ``tizbek serve --workers N`` for its workers: the socket of its sequencer.
+SEQUENCER_ENV = "TIZBEK_SEQUENCER_SOCKET"
+
+
 def app_from_env() -> FastAPI:
-    """The API configured by ``TIZBEK_DATABASE_URL`` and ``TIZBEK_KEY_DIR``."""
-    return create_app(database_url(), key_dir())
+    """The API configured by ``TIZBEK_DATABASE_URL`` and ``TIZBEK_KEY_DIR`` (and, in a worker
+    of ``tizbek serve --workers N``, the sequencer's socket)."""
+    socket = os.environ.get(SEQUENCER_ENV)
+    return create_app(database_url(), key_dir(), sequencer=Path(socket) if socket else None)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from api.app_types import Services
 from api.deps import services
+from api.fastroutes import FastRoute, integer_query, params
+from ledger.storage.reader import LogReader
 
 router = APIRouter(prefix="/v1", tags=["public"])
 #: The largest seq or tree size a request may name (the largest safe JSON integer).
@@ -67,9 +70,9 @@ async def log_info(svc: Svc) -> LogInfo:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP checkpoint note"}},
 )
-async def checkpoint(svc: Svc) -> PlainTextResponse:
+async def checkpoint(svc: Svc) -> Response:
     """The latest signed checkpoint, as a C2SP signed note."""
-    return PlainTextResponse(svc.reader.checkpoint(), media_type="text/plain; charset=utf-8")
+    return _checkpoint(svc.reader)
 
 
 @router.get("/checkpoints", response_model=list[CheckpointItem])
@@ -90,10 +93,9 @@ async def inclusion(
     svc: Svc,
     seq: Annotated[int, Query(ge=0, le=MAX_SEQ)],
     size: Annotated[int, Query(ge=1, le=MAX_SEQ)],
-) -> InclusionProof:
+) -> Response:
     """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
-    hashes = svc.reader.inclusion(seq=seq, size=size)
-    return InclusionProof(seq=seq, size=size, hashes=[h.hex() for h in hashes])
+    return _inclusion(svc.reader, seq, size)
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProof)
@@ -101,7 +103,65 @@ async def consistency(
     svc: Svc,
     first: Annotated[int, Query(ge=1, le=MAX_SEQ)],
     second: Annotated[int, Query(ge=1, le=MAX_SEQ)],
-) -> ConsistencyProof:
+) -> Response:
     """The consistency proof from the tree of ``first`` entries to that of ``second``."""
-    hashes = svc.reader.consistency(first=first, second=second)
-    return ConsistencyProof(first=first, second=second, hashes=[h.hex() for h in hashes])
+    return _consistency(svc.reader, first, second)
+
+
+# What the routes above answer, rendered once for them and for their fast routes.
+
+
+def _json(value: object) -> Response:
+    """``value`` as the compact JSON FastAPI renders a response model in."""
+    return Response(json.dumps(value, separators=(",", ":")), media_type="application/json")
+
+
+def _checkpoint(reader: LogReader) -> Response:
+    return PlainTextResponse(reader.checkpoint(), media_type="text/plain; charset=utf-8")
+
+
+def _inclusion(reader: LogReader, seq: int, size: int) -> Response:
+    hashes = reader.inclusion(seq=seq, size=size)
+    return _json({"seq": seq, "size": size, "hashes": [h.hex() for h in hashes]})
+
+
+def _consistency(reader: LogReader, first: int, second: int) -> Response:
+    hashes = reader.consistency(first=first, second=second)
+    return _json({"first": first, "second": second, "hashes": [h.hex() for h in hashes]})
+
+
+def _reader(request: Request) -> LogReader:
+    return cast("Services", request.app.state.services).reader
+
+
+async def _checkpoint_fast(request: Request) -> Response:
+    return _checkpoint(_reader(request))
+
+
+async def _inclusion_fast(request: Request) -> Response:
+    query = params(request)
+    return _inclusion(_reader(request), query["seq"], query["size"])
+
+
+async def _consistency_fast(request: Request) -> Response:
+    query = params(request)
+    return _consistency(_reader(request), query["first"], query["second"])
+
+
+#: The proofs and the checkpoint, which verifiers fetch most, by the fast path
+#: (see :mod:`api.fastroutes`); the routes above define and document them.
+FAST_ROUTES = (
+    FastRoute("/v1/checkpoint", _checkpoint_fast, method="GET"),
+    FastRoute(
+        "/v1/proof/inclusion",
+        _inclusion_fast,
+        method="GET",
+        parse=integer_query({"seq": (0, MAX_SEQ), "size": (1, MAX_SEQ)}),
+    ),
+    FastRoute(
+        "/v1/proof/consistency",
+        _consistency_fast,
+        method="GET",
+        parse=integer_query({"first": (1, MAX_SEQ), "second": (1, MAX_SEQ)}),
+    ),
+)

@@ -37,7 +37,7 @@ DOCUMENT: dict[int | str, dict[str, Any]] = {
 
 
 def _answer(svc: Services, body: dict[str, Any], fmt: str, name: str) -> Response:
-    report = sign_report(body, svc.committer.log.signer)
+    report = sign_report(body, svc.signer)
     if fmt == "pdf":
         return Response(
             report_pdf(report),

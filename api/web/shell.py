@@ -9,7 +9,6 @@ mounts.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -148,6 +147,5 @@ async def demo_bind(ctx: Ctx, request: Request, body: KeyToBind) -> dict[str, An
         key_id=public.key_id,
         label=body.label[:100] or "web app",
     )
-    future = ctx.svc.committer.submit_future(sign_event(authority, event))
-    appended = await asyncio.wrap_future(future)
+    appended = await ctx.svc.committer.append(sign_event(authority, event))
     return {"key_id": public.key_id, "org": user.org, "seq": appended.entry.seq}

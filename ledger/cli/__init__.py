@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 import click
@@ -192,7 +194,7 @@ def token_revoke(ident: str) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes (more than one needs PostgreSQL).",
+    help="Worker processes; with more than one, this process sequences for them all.",
 )
 @click.option(
     "--access-log/--no-access-log",
@@ -207,11 +209,8 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     from ledger.storage.engine import database_url
 
     url = database_url()
-    if workers > 1 and not url.startswith("postgresql"):
-        fail(
-            "several workers need PostgreSQL (TIZBEK_DATABASE_URL=postgresql://...)", EXIT_BAD_INPUT
-        )
-    uvicorn.run(
+    run = functools.partial(
+        uvicorn.run,
         "api.app:app_from_env",
         factory=True,
         host=host,
@@ -220,6 +219,18 @@ def serve(host: str, port: int, workers: int, access_log: bool) -> None:
         log_level="info",
         access_log=access_log,
     )
+    if workers == 1:
+        run()  # the worker sequences for itself
+        return
+    from api.app import SEQUENCER_ENV
+    from ledger.storage.create import key_dir
+    from ledger.storage.relay import serving_sequencer
+
+    # One sequencer for all the workers, in this process (which otherwise only watches
+    # over them): they hand it their submissions over a Unix socket.
+    with reporting("cannot serve"), serving_sequencer(url, key_dir()) as socket:
+        os.environ[SEQUENCER_ENV] = str(socket)
+        run()
 
 
 @main.command()

@@ -7,6 +7,8 @@ number of API workers can serve readers while the sequencer appends.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from ledger.custody.rules import Doc
 from ledger.entries import Entry
 from ledger.errors import ProofError, StorageError, TizbekError
 from ledger.genesis import Genesis
+from ledger.keys import PublicKey
 from ledger.merkle import consistency_proof_from_nodes, inclusion_proof_from_nodes, leaf_hash
 from ledger.storage.hotpath import Driver
 from ledger.storage.sqllog import node_reader
@@ -65,9 +68,17 @@ class LogReader:
         with self.engine.connect() as conn:
             return _size(Driver(conn))
 
+    def public_key(self, key_id: str) -> PublicKey | None:
+        """The public key a binding of ``key_id`` named, revoked or not; None if never bound."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                select(KEYS.c.public_key).where(KEYS.c.key_id == key_id)
+            ).scalar_one_or_none()
+        return None if text is None else PublicKey.from_base64(str(text))
+
     def checkpoint(self) -> str:
         """The latest signed checkpoint note."""
-        with self.engine.connect() as conn:
+        with self._single() as conn:
             note = conn.execute(
                 select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size.desc()).limit(1)
             ).scalar_one_or_none()
@@ -105,11 +116,21 @@ class LogReader:
         if not 0 < size <= have:
             raise ProofError(f"size must be between 1 and the log's size {have}")
 
+    @contextmanager
+    def _single(self) -> Iterator[Connection]:
+        """A connection for reads that need no snapshot of their own: each statement reads
+        what is committed when it runs. On PostgreSQL it runs in autocommit, so a proof is
+        one statement, not a BEGIN, the statement and a ROLLBACK."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
     def inclusion(self, *, seq: int, size: int) -> list[bytes]:
         """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
         if not 0 <= seq < size:
             raise ProofError(f"seq {seq} is not in a tree of {size} entries")
-        with self.engine.connect() as conn:
+        with self._single() as conn:
             try:
                 return inclusion_proof_from_nodes(node_reader(conn), index=seq, size=size)
             except StorageError:
@@ -121,7 +142,7 @@ class LogReader:
         """The consistency proof from the tree of ``first`` entries to that of ``second``."""
         if not 0 < first <= second:
             raise ProofError("first must be between 1 and second")
-        with self.engine.connect() as conn:
+        with self._single() as conn:
             try:
                 return consistency_proof_from_nodes(node_reader(conn), old_size=first, size=second)
             except StorageError:

@@ -57,14 +57,18 @@ class Device:
         return {"event": event, "sig": base64.b64encode(signature).decode()}
 
 
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+@pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
+def server(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """`tizbek serve` over a new log: one worker that sequences for itself, or two that
+    hand their submissions to the serving process's sequencer."""
     env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_KEY_DIR": str(tmp_path / "keys")}
     made = run_tizbek(
         "init", "--origin", "e2e.tizbek.kz/log", "--authority-id", "kz-eco", cwd=tmp_path, env=env
     )
     assert made.returncode == 0, made.stderr
-    with serving(env, tmp_path) as base:
+    with serving(env, tmp_path, workers=request.param) as base:
         yield base, env, tmp_path
 
 
@@ -158,8 +162,8 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
         after=taken["leaf_hash"],
         lots=[{"lot": LOT, "after": sent["leaf_hash"], "weight_g": 47_600, "outcome": "accepted"}],
     )
-    done = send(
-        recycler,
+    done_submission = recycler.sign(
+        origin,
         "lot.processed",
         lot=LOT,
         after=got["leaf_hash"],
@@ -169,7 +173,12 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
             {"waste_code": "19 12 04", "material": "plastics", "weight_g": 25_000},
         ],
     )
+    answer = httpx.post(f"{base}/v1/events", json=done_submission)
+    assert answer.status_code == 201, answer.text
+    done = answer.json()
     heads[LOT] = done["leaf_hash"]
+    resent = httpx.post(f"{base}/v1/events", json=done_submission)
+    assert (resent.status_code, resent.json()) == (200, done)
     refused = httpx.post(
         f"{base}/v1/events",
         json=recycler.sign(
