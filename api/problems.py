@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import (
@@ -81,7 +82,9 @@ def refusal(exc: TizbekError) -> JSONResponse:
     if isinstance(exc, ProofError):  # a well-formed request for a tree or leaf that is not there
         return problem(404, "no_such_proof", "No such proof", exc.message)
     if isinstance(exc, StorageError):
-        return problem(503, exc.code, "The log is not available", exc.message)
+        unavailable = problem(503, exc.code, "The log is not available", exc.message)
+        unavailable.headers["retry-after"] = "1"
+        return unavailable
     return problem(400, exc.code, "Bad request", exc.message)
 
 
@@ -116,6 +119,20 @@ def install(app: FastAPI) -> None:
         code, title = titles.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem(exc.status_code, code, title, detail)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated:
+            return await _unexpected(_, exc)
+        log.warning("the database connection was lost: %s", exc.orig)
+        answer = problem(
+            503,
+            "storage",
+            "The log is not available",
+            "the connection to the database was lost; try again",
+        )
+        answer.headers["retry-after"] = "1"
+        return answer
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

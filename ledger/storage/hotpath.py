@@ -17,6 +17,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from ledger.errors import StorageError
+
 Query = tuple[str, Sequence[object]]
 """SQL text with ``?`` placeholders, and its parameters."""
 
@@ -25,6 +27,7 @@ class Driver:
     """Plain statements on the driver connection under one open transaction."""
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
         self.raw: Any = conn.connection.driver_connection
         # Binary parameters on PostgreSQL: a batch's arrays of text and bytes travel as they
@@ -79,7 +82,7 @@ class Driver:
             return [self.rows(text, params) for text, params in queries]
         cursors = [self.raw.cursor() for _ in queries]
         try:
-            with self.raw.pipeline():
+            with self._lost(), self.raw.pipeline():
                 for cur, (text, params) in zip(cursors, queries, strict=True):
                     cur.execute(self.sql(text) if params else text, params)
             return [list(cur.fetchall()) for cur in cursors]
@@ -91,8 +94,9 @@ class Driver:
         """Run a query; return all its rows."""
         cur = self.raw.cursor()
         try:
-            cur.execute(self.sql(text) if params else text, params)
-            return list(cur.fetchall())
+            with self._lost():
+                cur.execute(self.sql(text) if params else text, params)
+                return list(cur.fetchall())
         finally:
             cur.close()
 
@@ -102,7 +106,8 @@ class Driver:
             return
         cur = self.raw.cursor()
         try:
-            cur.executemany(self.sql(text), rows)
+            with self._lost():
+                cur.executemany(self.sql(text), rows)
         finally:
             cur.close()
 
@@ -135,7 +140,8 @@ class Driver:
         """Run a statement that returns no rows, already in this driver's parameter style."""
         cur = self.raw.cursor()
         try:
-            cur.execute(text, params)
+            with self._lost():
+                cur.execute(text, params)
         finally:
             cur.close()
 
@@ -148,9 +154,23 @@ class Driver:
         toolkit's own commit afterwards finds nothing left to do).
         """
         if self.postgres and isinstance(self.raw, psycopg.Connection):
-            with self.raw.pipeline():
+            with self._lost(), self.raw.pipeline():
                 yield
                 if commit:
                     self.raw.commit()
         else:
             yield
+
+    @contextmanager
+    def _lost(self) -> Iterator[None]:
+        """Turn a connection the server dropped into a :class:`StorageError`, and make the
+        toolkit's pool start afresh, as it does itself when it sees one (every pooled
+        connection to a restarted server is dead too)."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            if not self.raw.closed:
+                raise
+            self.conn.invalidate()
+            self.conn.engine.dispose(close=False)
+            raise StorageError("the connection to the database was lost; try again") from exc

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
 from ledger.checkpoint import verify_checkpoint
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import VerifierKey
@@ -85,3 +89,26 @@ def test_a_client_past_its_rate_gets_429_with_retry_after(tmp_path: Path) -> Non
         assert limited.headers["content-type"] == "application/problem+json"
         assert limited.json()["code"] == "rate_limited"
         assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_a_dropped_database_connection_is_a_503_once(api: Api) -> None:
+    if not api.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL connections")
+    proof = f"/v1/proof/inclusion?seq=0&size={api.client.get('/v1/log').json()['size']}"
+    assert api.client.get(proof).status_code == 200
+    # The server drops every connection of this database (a restart, a failover).
+    name = make_url(api.url).database
+    admin = create_engine(api.url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+    admin.dispose()
+    lost = api.client.get(proof)
+    assert (lost.status_code, lost.json()["code"]) == (503, "storage")
+    assert lost.headers["retry-after"] == "1"
+    assert api.client.get(proof).status_code == 200
