@@ -17,6 +17,7 @@ so ``7t5t-0001-3`` and ``7T5T 0001 3`` name the same lot ``7T5T00013``.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 
@@ -62,6 +63,7 @@ def make(block: str, serial: int) -> str:
     return body + check_char(body)
 
 
+@functools.lru_cache(maxsize=4096)  # an event's lot id is read by several rules
 def normalise(text: str) -> str:
     """The canonical form of a typed or scanned lot id; raises LotIdError if it is not one.
 
