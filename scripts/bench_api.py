@@ -292,12 +292,14 @@ def _wrk_load(
     # think time after each answer, as devices in the field do. A device's cycle is its
     # think time and its wait for the answer, so the think time that offers PACED/s depends
     # on the server's latency at that rate: a short run at the rate with a guess of it
-    # measures the latency, and the think time is the cycle less that.
+    # measures the mean latency, and the think time is the cycle less that.
     first = int(3000 * seconds)
     _signed_bodies(origin, seeds, int(1.5 * PACED * 3), bodies, first=first)
     think = PACE_CYCLE_MS - 5
     trial = _wrk(base, "submit.lua", DEVICES, 3, str(bodies), "2", str(think))
-    think = max(1.0, PACE_CYCLE_MS - trial["p50_ms"])
+    # The trial's devices each took DEVICES / rate per cycle, of which `think` was thinking.
+    latency = DEVICES * 1000 / (trial["created"] / trial["seconds"]) - think
+    think = max(1.0, PACE_CYCLE_MS - latency)
     _signed_bodies(origin, seeds, int(1.5 * PACED * seconds), bodies, first=first + 5 * PACED)
     paced = _wrk(base, "submit.lua", DEVICES, seconds, str(bodies), "2", str(think))
     for run in (writes, paced):
@@ -443,13 +445,15 @@ def main() -> int:
     for db in ("sqlite", "postgresql"):
         if f"{db}_appends_per_s" not in headline:
             continue
-        # Met at saturation, or with the devices paced to a little over 1,000/s.
-        rate, p99 = headline[f"{db}_appends_per_s"], headline[f"{db}_append_p99_ms"]
+        # Met at saturation, or by devices paced to a little over 1,000/s: 1,000 appends/s
+        # or more answered within 100 ms at the 99th percentile, either way.
+        runs = [(headline[f"{db}_appends_per_s"], headline[f"{db}_append_p99_ms"])]
         if f"{db}_paced_appends_per_s" in headline:
-            paced = headline[f"{db}_paced_appends_per_s"], headline[f"{db}_paced_append_p99_ms"]
-            if paced[0] >= 1000 and paced[1] <= 100:
-                p99 = min(p99, paced[1])
-        met = rate >= 1000 and p99 <= 100 and headline[f"{db}_proof_reads_per_s"] >= 3000
+            runs.append(
+                (headline[f"{db}_paced_appends_per_s"], headline[f"{db}_paced_append_p99_ms"])
+            )
+        appends = any(rate >= 1000 and p99 <= 100 for rate, p99 in runs)
+        met = appends and headline[f"{db}_proof_reads_per_s"] >= 3000
         ok &= met
         print(f"  {db}: {'met' if met else 'NOT met'}")
     print(json.dumps(headline, sort_keys=True))
