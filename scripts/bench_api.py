@@ -278,14 +278,26 @@ def _wrk_load(
     readers: int,
     read_seconds: float,
     work: Path,
+    token: str,
 ) -> dict[str, float]:
-    """Devices (64 connections) posting signed submissions with proof readers alongside, then
-    readers alone, both driven by wrk (C, one process, two threads)."""
+    """Devices (64 connections) posting signed submissions with readers alongside (proofs and
+    lots' records, half each), then proof readers alone, all driven by wrk (C, one process,
+    two threads)."""
     bodies = work / "bodies.jsonl"
+    # A few hundred lots first, for the readers to read while the devices post more.
+    _signed_bodies(origin, seeds, 500, bodies, first=10**6)
+    _wrk(base, "submit.lua", DEVICES, 1, str(bodies), "2")
+    found = httpx.get(
+        f"{base}/v1/lots", params={"limit": 1000}, headers={"authorization": f"Bearer {token}"}
+    ).json()
+    lots = work / "lots.txt"
+    lots.write_text("".join(f"{doc['id']}\n" for doc in found))
     _signed_bodies(origin, seeds, int(3000 * seconds), bodies)
     size = httpx.get(f"{base}/v1/log").json()["size"]
     with ThreadPoolExecutor(2) as pool:
-        alongside = pool.submit(_wrk, base, "proofs.lua", max(1, readers // 4), seconds, str(size))
+        alongside = pool.submit(
+            _wrk, base, "reads.lua", max(1, readers // 4), seconds, str(size), token, str(lots)
+        )
         writes = _wrk(base, "submit.lua", DEVICES, seconds, str(bodies), "2")
         mixed = alongside.result()
     # The same devices paced to about PACED appends/s between them: each waits a random
@@ -319,6 +331,7 @@ def _wrk_load(
         "paced_append_p99_ms": paced["p99_ms"],
         "paced_think_ms": think,
         "reads_during_appends_per_s": mixed["requests"] / mixed["seconds"],
+        "lot_reads_during_appends_per_s": mixed["records"] / mixed["seconds"],
         "proof_reads_per_s": proofs["requests"] / proofs["seconds"],
         "proof_p50_ms": proofs["p50_ms"],
         "proof_p99_ms": proofs["p99_ms"],
@@ -358,7 +371,7 @@ def run(
         seeds = devices
         if use_wrk:
             figures: dict[str, float] = _wrk_load(
-                base, "bench.tizbek.kz/log", seeds, read_s, readers, read_s, work
+                base, "bench.tizbek.kz/log", seeds, read_s, readers, read_s, work, token
             )
             _report(name, workers, readers, figures)
             return figures
@@ -387,7 +400,9 @@ def _report(name: str, workers: int, readers: int, figures: dict[str, float]) ->
             f"p99 {figures['paced_append_p99_ms']:.1f} ms  ({DEVICES} devices, "
             f"{figures['paced_think_ms']:.0f} ms think time)"
         )
-    print(f"  reads/s alongside {figures['reads_during_appends_per_s']:,.0f}")
+    lots = figures.get("lot_reads_during_appends_per_s")
+    of_lots = f" ({lots:,.0f} of them lots' records, the rest proofs)" if lots is not None else ""
+    print(f"  reads/s alongside {figures['reads_during_appends_per_s']:,.0f}{of_lots}")
     print(
         f"  proof reads/s {figures['proof_reads_per_s']:,.0f}  p50 {figures['proof_p50_ms']:.1f} ms"
         f"  p99 {figures['proof_p99_ms']:.1f} ms  ({readers} readers)"
