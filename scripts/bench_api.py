@@ -296,7 +296,7 @@ def _wrk_load(
     size = httpx.get(f"{base}/v1/log").json()["size"]
     with ThreadPoolExecutor(2) as pool:
         alongside = pool.submit(
-            _wrk, base, "reads.lua", max(1, readers // 4), seconds, str(size), token, str(lots)
+            _wrk, base, "proofs.lua", max(1, readers // 4), seconds, str(size), token, str(lots)
         )
         writes = _wrk(base, "submit.lua", DEVICES, seconds, str(bodies), "2")
         mixed = alongside.result()
