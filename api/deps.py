@@ -9,6 +9,11 @@ from fastapi import Request
 from api.app_types import Services
 
 
-async def services(request: Request) -> Services:
-    """The log's sequencer and reader."""
+def services_of(request: Request) -> Services:
+    """The services of the app serving ``request`` (for routes that take no dependencies)."""
     return cast("Services", request.app.state.services)
+
+
+async def services(request: Request) -> Services:
+    """The log's sequencer and reader, as a dependency."""
+    return services_of(request)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from api.app_types import Services
-from api.deps import services
+from api.deps import services, services_of
 from api.fastroutes import FastRoute, integer_query, params
 from ledger.storage.reader import LogReader
 
@@ -131,7 +131,7 @@ def _consistency(reader: LogReader, first: int, second: int) -> Response:
 
 
 def _reader(request: Request) -> LogReader:
-    return cast("Services", request.app.state.services).reader
+    return services_of(request).reader
 
 
 async def _checkpoint_fast(request: Request) -> Response:

@@ -8,13 +8,13 @@ same body for a resend of an identical submission.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.app_types import Services
+from api.deps import services_of
 from api.fastroutes import FastRoute
 from api.problems import ApiError
 from ledger.canonical import parse_json
@@ -99,8 +99,7 @@ async def submit(request: Request) -> Response:
     """Append a signed event (see docs/protocol.md §3 and §11)."""
     body = await _body(request)
     submission = Submission.from_json(parse_json(body))
-    committer = cast("Services", request.app.state.services).committer
-    appended = await committer.append(submission)
+    appended = await services_of(request).committer.append(submission)
     entry = appended.entry
     # The entry as stored: its leaf bytes are canonical JSON already.
     answer = b'{"seq":%d,"leaf_hash":"%s","entry":%s}' % (

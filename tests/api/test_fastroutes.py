@@ -14,6 +14,7 @@ from starlette.routing import Match
 from api.app import create_app
 from api.fastroutes import FastRoute, integer_query
 from api.public import FAST_ROUTES, MAX_SEQ
+from ledger.demo import lot_fields
 from ledger.storage.create import create_log
 from tests.api.conftest import L1, L2, ORIGIN, Api, register_lot
 
@@ -107,7 +108,7 @@ def test_fast_routes_answer_as_the_documented_routes(api: Api, requests: list[st
 def test_submissions_by_either_route_are_answered_alike(api: Api) -> None:
     app = api.client.app
     assert isinstance(app, FastAPI)
-    submission = api.signed("almaty-collect", "lot.registered", **_lot(L1))
+    submission = api.signed("almaty-collect", "lot.registered", **lot_fields(L1))
     new = api.client.post("/v1/events", json=submission)
     assert new.status_code == 201
     for _ in _without_fast_routes(app):
@@ -118,12 +119,6 @@ def test_submissions_by_either_route_are_answered_alike(api: Api) -> None:
     body = new.json()
     assert set(body) == {"seq", "leaf_hash", "entry"}
     assert body["entry"]["seq"] == body["seq"]
-
-
-def _lot(lot: str) -> dict[str, Any]:
-    from ledger.demo import lot_fields
-
-    return lot_fields(lot)
 
 
 def test_the_rate_limit_holds_on_the_fast_routes(tmp_path: Path) -> None:

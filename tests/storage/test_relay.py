@@ -17,15 +17,14 @@ from ledger.events import Submission, make_event, sign_event
 from ledger.keys import SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.reader import LogReader
-from ledger.storage.relay import (
-    RelayClient,
+from ledger.storage.relay import RelayClient, serving_sequencer
+from ledger.storage.relay_frames import (
     decode_answer,
     decode_request,
     encode_answer,
     encode_request,
-    serving_sequencer,
 )
-from ledger.storage.sqllog import SqlLog
+from ledger.storage.sqllog import Appended, SqlLog
 from ledger.storage.tables import ENTRIES
 from tests.storage.logs import label
 from tests.storage.workers import log_with_workers
@@ -64,8 +63,6 @@ def test_frames_carry_submissions_entries_and_refusals(
     assert decode_request(encode_request(8, unverified)[4:])[1].verified_by is None
 
     entry, _ = log.append(submission)
-    from ledger.storage.sqllog import Appended
-
     ident, answer = decode_answer(encode_answer(9, Appended(entry, True))[4:], submission)
     assert ident == 9
     assert isinstance(answer, Appended)
