@@ -16,8 +16,9 @@ In the same run, pymerkle 7's SQLite backend appends and proves the same leaves.
 
 The logs grow to ``--large`` entries through a bulk loader that writes real,
 signed, chained entries with their nodes and projections straight into both
-databases (as ``tizbek import`` would, without its checks), so the run takes
-minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``, as the
+databases (as ``tizbek import`` would: the custody rules make each lot's
+document and flows, but signatures and the chain are not checked again), so
+the run takes minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``, as the
 autovacuum daemon would on a live log.
 
 Run: ``.venv/bin/python scripts/bench_storage.py`` (``--quick`` for a smoke
@@ -47,8 +48,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledger.custody.rules import Custody
 from ledger.entries import Entry
 from ledger.events import Submission, make_event, sign_event, utc_now
+from ledger.insight import flows
 from ledger.keys import SigningKey
 from ledger.labels import ids
 from ledger.merkle import (
@@ -63,8 +66,11 @@ from ledger.storage import migrate
 from ledger.storage.backup import export_lines, import_lines
 from ledger.storage.create import create_log
 from ledger.storage.engine import WRITE, make_engine
+from ledger.storage.hotpath import Driver
+from ledger.storage.projections import write_docs, write_flows
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import SqlLog, node_reader
+from ledger.storage.state import SqlState
 
 ORIGIN = "bench.tizbek.kz/log"
 AUTHORITY = "kz-eco"
@@ -232,16 +238,51 @@ def tail_of(engine: Engine) -> Tail:
     return Tail(row[0], bytes(row[1]), row[2], tree)
 
 
+class Registry:
+    """The documents a lot's registration reads: its collector's organisation and labels."""
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            state = SqlState(conn)
+            genesis = state.genesis()
+            assert genesis is not None
+            rows = conn.exec_driver_sql(
+                "SELECT kind, subject, doc FROM subject_docs WHERE kind IN ('org', 'labels')"
+            ).all()
+        self.docs: dict[tuple[str, str], Any] = {(k, s): json.loads(d) for k, s, d in rows}
+        self.rules = Custody(self, authority_id=genesis.authority_id, rules=genesis.rules)
+
+    def doc(self, kind: str, ident: str) -> Any:
+        """A registry document (lots are new, so never found)."""
+        return self.docs.get((kind, ident))
+
+    def event_at(self, seq: int) -> None:
+        """Registrations read no earlier event."""
+        return None
+
+
+@dataclass
+class Projected:
+    """What a chunk of registrations adds to the projections, from entry ``first`` on."""
+
+    first: int
+    docs: dict[tuple[str, str], Any]
+    flows: list[tuple[Any, ...]]
+
+
 class Loader:
-    """Writes signed, chained entries with their nodes and lot heads into every store.
+    """Writes signed, chained entries with their nodes and projections into every store.
 
     Each event is signed once; each store chains it after its own last entry.
+    The custody rules make each lot's document and flows, as the append path
+    would, so the tables the append path reads hold a row per lot.
     """
 
     def __init__(self, stores: Sequence[Store], orgs: Sequence[Org]) -> None:
         self.stores = stores
         self.orgs = orgs
         self.tails = [tail_of(store.engine) for store in stores]
+        self.registry = Registry(stores[0].engine)
 
     def grow_to(self, size: int, chunk: int = 50_000) -> float:
         """Add entries until the shortest log holds ``size``; return the seconds it took."""
@@ -255,15 +296,27 @@ class Loader:
                     conn.commit()
         return time.perf_counter() - start
 
+    def _project(self, first: int, logged_at: str, events: list[dict[str, Any]]) -> Projected:
+        docs: dict[tuple[str, str], Any] = {}
+        rows: list[tuple[Any, ...]] = []
+        for seq, event in enumerate(events, start=first):
+            changed = self.registry.rules.apply(event, seq=seq, logged_at=logged_at).docs
+            rows += [f.row() for f in flows.flows_of(seq, event, changed, self.registry.doc)]
+            docs.update(changed)
+        return Projected(first, docs, rows)
+
     def _chunk(self, count: int) -> None:
         subs = []
         for n in range(count):
             org = self.orgs[n % len(self.orgs)]
             lot = org.next_lot()
             subs.append((lot, sign_event(org.key, lot_event(org, lot))))
+        logged_at = max(utc_now(), *(tail.logged_at for tail in self.tails))
+        projected: Projected | None = None
         for store, tail in zip(self.stores, self.tails, strict=True):
-            entries, nodes, heads = [], [], []
-            logged_at = max(utc_now(), tail.logged_at)
+            if projected is None or projected.first != tail.seq + 1:
+                projected = self._project(tail.seq + 1, logged_at, [sub.event for _, sub in subs])
+            entries, nodes, heads = [], [], {}
             for lot, sub in subs:
                 entry = Entry.build(
                     seq=tail.seq + 1, prev=tail.prev, logged_at=logged_at, submission=sub
@@ -273,21 +326,22 @@ class Loader:
                     (entry.seq, entry.hash, entry.data, event["key"], event["nonce"], logged_at)
                 )
                 nodes.extend(tail.tree.append(entry.hash))
-                heads.append(("lot", lot, entry.hash))
+                heads[("lot", lot)] = entry.hash
                 tail.seq, tail.prev, tail.logged_at = entry.seq, entry.hash, logged_at
-            _write_rows(store.engine, entries, nodes, heads)
+            _write_rows(store.engine, entries, nodes, heads, projected)
 
 
 def _write_rows(
     engine: Engine,
     entries: list[tuple[Any, ...]],
     nodes: list[tuple[int, int, bytes]],
-    heads: list[tuple[str, str, bytes]],
+    heads: dict[tuple[str, str], bytes],
+    projected: Projected,
 ) -> None:
     tables = [
         ("log_entries (seq, leaf_hash, data, signer_key, nonce, logged_at)", entries),
         ("tree_nodes (level, idx, hash)", nodes),
-        ("subject_heads (kind, subject, head_hash)", heads),
+        ("subject_heads (kind, subject, head_hash)", [(*k, h) for k, h in heads.items()]),
     ]
     with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
         raw: Any = conn.connection.driver_connection
@@ -301,6 +355,9 @@ def _write_rows(
             for target, rows in tables:
                 marks = ", ".join("?" * len(rows[0]))
                 raw.executemany(f"INSERT INTO {target} VALUES ({marks})", rows)
+        driver = Driver(conn)
+        write_docs(driver, projected.docs, lambda kind, ident: heads.get((kind, ident)))
+        write_flows(driver, projected.flows)
 
 
 # --- measuring ---------------------------------------------------------------------------

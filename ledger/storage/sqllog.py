@@ -221,7 +221,7 @@ class SqlLog:
                 known.update(nodes)
                 note = self._sign(conn, tail.checkpoint, checkpoint, known)
                 driver = state.driver
-                with driver.pipelined(commit=True):
+                with driver.pipelined(commit=True), driver.gathered():
                     driver.insert("log_entries", _ENTRY_COLUMNS, rows)
                     driver.insert(
                         "tree_nodes",
