@@ -146,10 +146,12 @@ class SqlState:
             pairs.add((event["key"], event["nonce"]))
             subs.update((kind, ident) for kind, ident, _after in subjects(event))
             refs |= references(event)
-        refs -= self._docs.keys()
-        keys -= self._bindings.keys()
-        pairs -= self._nonces.keys()
-        subs -= self._heads.keys()
+        # What is known already is not read again (each test is by lookup: what is known
+        # may be large, and ``set -= dict.keys()`` would walk all of it).
+        refs = {r for r in refs if r not in self._docs}
+        keys = {k for k in keys if k not in self._bindings}
+        pairs = {p for p in pairs if p not in self._nonces}
+        subs = {s for s in subs if s not in self._heads}
         queries: list[Query] = [(text, []) for text in first]
         handlers: list[Callable[[list[tuple[Any, ...]]], None]] = [lambda _rows: None] * len(first)
         if not self._tip_read:
