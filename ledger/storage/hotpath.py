@@ -5,7 +5,9 @@ through the SQL toolkit cost more Python time than the database took to run
 them. Here they are plain SQL in each driver's parameter style, run on the
 connection (and so inside the transaction) that the toolkit opened. On
 PostgreSQL a list parameter becomes one array (``= ANY(%b)``, in binary), so the server
-plans each statement once; on SQLite it expands to ``IN (?, ...)``.
+plans each statement once; on SQLite it expands to ``IN (?, ...)``. A batch's inserts
+into a dozen tables go to PostgreSQL as one statement (:meth:`Driver.gathered`); on
+SQLite, where a statement costs no round trip, each table has its own.
 """
 
 from __future__ import annotations
