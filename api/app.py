@@ -72,7 +72,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
-        reader = LogReader(engine)
+        reader = LogReader(engine, hold=True)
         signer = NoteSigner(reader.genesis().origin, SigningKey.load(keys / LOG_KEY_FILE))
         log: SqlLog | None = None
         committer: Committer
@@ -95,6 +95,7 @@ def create_app(
             committer.close()
             if log is not None:
                 log.close()
+            reader.close()
             engine.dispose()
 
     app = FastAPI(
