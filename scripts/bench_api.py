@@ -2,8 +2,10 @@
 
 64 simulated collector devices each sign lots and submit them one at a time
 (waiting for each answer), while readers fetch inclusion proofs and lots;
-then readers alone fetch proofs. On SQLite (one worker) and PostgreSQL (two
-workers). The server runs with the rate limit off.
+then readers alone fetch proofs. On SQLite and on PostgreSQL, each served by
+two workers, one per core of the machine the targets were set on
+(``--sqlite-workers 1`` serves SQLite from one process, as ``tizbek demo``
+does). The server runs with the rate limit off.
 
 Run: ``.venv/bin/python scripts/bench_api.py`` (``--quick`` for a smoke run,
 ``--no-pg`` for SQLite only). The last line printed is a JSON object of the
@@ -424,7 +426,7 @@ def main() -> int:
     parser.add_argument(
         "--sqlite-workers",
         type=int,
-        default=1,
+        default=2,
         help="server workers on SQLite (more than one: the serving process sequences for them)",
     )
     parser.add_argument("--no-sqlite", action="store_true")
