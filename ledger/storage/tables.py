@@ -40,7 +40,7 @@ class LogEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_log_entries_nonce_signer", "nonce", "signer_key", unique=True),)
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signer_key: str = Field(max_length=64)
     nonce: str = Field(max_length=64)

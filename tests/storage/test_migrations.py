@@ -1,14 +1,22 @@
-"""Migrations: upgrade on an empty database, no drift from the models, down and up again."""
+"""Migrations: upgrade on an empty database, no drift from the models, down and up again;
+and a migration that rebuilds a table on a log that holds entries."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 
+from ledger.keys import SigningKey
 from ledger.storage import migrate
+from ledger.storage.audit import audit_database
+from ledger.storage.create import create_log
 from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
 from ledger.storage.tables import metadata
+from tests.storage.logs import ORIGIN, registered
 
 
 def test_upgrade_check_downgrade_upgrade(database_url: str) -> None:
@@ -45,4 +53,45 @@ def test_log_tables_refuse_update_and_delete(database_url: str, table: str) -> N
             conn.execute(text(statement), {"h": b"x" * 32})
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
+    engine.dispose()
+
+
+def test_dropping_the_leaf_hash_index_keeps_a_live_log_whole(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0009 on a log with entries (on SQLite it rebuilds the table): every entry stays as it
+    was, the log still verifies and appends, and the entries stay append-only."""
+    migrate.upgrade(database_url, "0008")
+    create_log(
+        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
+    )
+    engine = make_engine(database_url)
+    log = SqlLog.open(engine, tmp_path / "k" / "log.key")
+    authority = SigningKey.load(tmp_path / "k" / "authority.key")
+    log.append(registered(authority, "org-a"))
+    log.close()
+
+    def stored() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM log_entries ORDER BY seq")).all()
+        return [tuple(row) for row in rows]
+
+    before = stored()
+    engine.dispose()
+    migrate.upgrade(database_url)
+    migrate.check(database_url)
+    engine = make_engine(database_url)
+    assert stored() == before
+    assert not [
+        u
+        for u in inspect(engine).get_unique_constraints("log_entries")
+        if "leaf_hash" in u["column_names"]
+    ]
+    log = SqlLog.open(engine, tmp_path / "k" / "log.key")
+    log.append(registered(authority, "org-b"))
+    log.close()
+    assert audit_database(engine).entries == len(before) + 1
+    for statement in ("UPDATE log_entries SET nonce = 'x'", "DELETE FROM log_entries"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
     engine.dispose()
