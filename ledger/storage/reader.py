@@ -158,12 +158,11 @@ class LogReader:
                 if held is not None:
                     held.close()
                 held = self._held = _autocommit(self.engine.connect())
-            conn = held
             try:
-                yield conn
+                yield held
             finally:
-                if not (conn.closed or conn.invalidated):
-                    conn.rollback()  # ends a transaction the toolkit began, if it did
+                if not (held.closed or held.invalidated):
+                    held.rollback()  # ends a transaction the toolkit began, if it did
         finally:
             self._held_lock.release()
 
