@@ -7,17 +7,17 @@ What it measures, on each database:
   signature is verified, the entry checked against the log, hashed into the
   tree, and the batch committed durably with a signed checkpoint, before the
   submitter hears back;
-* the 16-submitter rate again once the log holds ``--large`` entries (default
-  1,000,000), against the rate at 10,000 (each the median of five runs, after a
-  run not measured that warms the caches, as a live log's are);
+* the 16-submitter rate on a log of about 10,000 entries and on a second log
+  of ``--large`` entries (default 1,000,000), measured in turn (each the median
+  of five runs, after runs not measured that warm the caches, as a live log's
+  are; see :func:`rate_16`);
 * inclusion and consistency proof latency at that size, read from the stored
   Merkle nodes and verified.
 
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves.
 
-The logs grow to ``--large`` entries through a bulk loader that writes real,
-signed, chained entries with their nodes and projections straight into both
-databases (as ``tizbek import`` would: the custody rules make each lot's
+The logs grow through a bulk loader that writes real, signed, chained
+entries with their nodes and projections straight into the databases (as ``tizbek import`` would: the custody rules make each lot's
 document and flows, but signatures and the chain are not checked again), so
 the run takes minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``,
 as the autovacuum daemon would on a live log, and both databases are left to
@@ -25,7 +25,7 @@ finish writing the load out (see :func:`settle`) before anything is measured.
 
 Run: ``.venv/bin/python scripts/bench_storage.py`` (``--quick`` for a smoke
 run; ``--pg-url`` or ``TIZBEK_BENCH_PG_URL`` for the PostgreSQL server, which
-gets a scratch database dropped afterwards; ``--no-pg`` for SQLite alone).
+gets two scratch databases dropped afterwards; ``--no-pg`` for SQLite alone).
 The last line printed is a JSON object of the headline figures.
 """
 
@@ -572,45 +572,43 @@ def _run(
     orgs = [Org(f"collector-{i:02d}", SigningKey.generate()) for i in range(SUBMITTERS)]
     sqlite_engine = make_engine(sqlite_url)
     cleanups.append(sqlite_engine.dispose)
-    first = SqlLog.open(sqlite_engine, keys / "log.key")
-    register(first, authority, orgs)
-    stores = [Store("sqlite", sqlite_url, sqlite_engine, first)]
+    with SqlLog.open(sqlite_engine, keys / "log.key") as first:
+        register(first, authority, orgs)
+
+    def copy(name: str, url: str, drop: Callable[[], None] | None = None) -> Store:
+        """A new log in ``url`` holding what the first SQLite log holds (so far, the registry)."""
+        if drop is not None:
+            cleanups.insert(0, drop)
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        cleanups.insert(0, engine.dispose)
+        import_lines(engine, export_lines(sqlite_engine))
+        return Store(name, url, engine, SqlLog.open(engine, keys / "log.key"))
+
+    # Two logs per database, one kept at about 10,000 entries and one grown to ``large``,
+    # so that the two sizes can be measured in turn (see ``rate_16``).
+    stores = [
+        Store("sqlite", sqlite_url, sqlite_engine, SqlLog.open(sqlite_engine, keys / "log.key"))
+    ]
+    bigs = [copy("sqlite", f"sqlite:///{work / 'tizbek-large.db'}")]
     if not args.no_pg:
-        pg_url, drop = scratch_pg(args.pg_url)
-        cleanups.insert(0, drop)
-        migrate.upgrade(pg_url)
-        pg_engine = make_engine(pg_url)
-        cleanups.insert(0, pg_engine.dispose)
-        import_lines(pg_engine, export_lines(sqlite_engine))  # the same log on both
-        stores.append(
-            Store("postgresql", pg_url, pg_engine, SqlLog.open(pg_engine, keys / "log.key"))
-        )
+        stores.append(copy("postgresql", *scratch_pg(args.pg_url)))
+        bigs.append(copy("postgresql", *scratch_pg(args.pg_url)))
 
-    def rate_16(store: Store, label: str) -> float:
-        """The median over ``rounds`` runs of 16 submitters, after one run not measured.
-
-        The run before warms the sequencer's page cache on the pages its appends
-        touch, as a live log's is: after a bulk load of a million entries the first
-        run reads them all from the file (a third slower, more or less, from one run
-        of the benchmark to the next); a log of 10,000 entries gets the same run
-        before its measured ones. Each measured run is printed, to show the spread.
-        """
-        appends_many(store.log, orgs, each, f"{label}-warm")
-        rates = [appends_many(store.log, orgs, each, f"{label}{r}") for r in range(rounds)]
-        shown = ", ".join(f"{rate:,.0f}" for rate in rates)
-        print(f"  {store.name}, 16 submitters, {label} log: {shown} appends/s", flush=True)
-        return statistics.median(rates)
-
-    loader = Loader(stores, orgs)
     print(f"\nGrowing the logs to {SMALL:,} entries ...", flush=True)
-    print(f"  {loader.grow_to(SMALL):.1f} s")
+    print(f"  {Loader(stores + bigs, orgs).grow_to(SMALL):.1f} s")
     marks = [_size(sqlite_engine)]
     for store in stores:
         store.figures["appends_per_s_1_submitter"] = appends_one(store.log, orgs[0], one_count)
-        if store.name == "sqlite":
-            marks.append(_size(sqlite_engine))
-        store.figures["appends_per_s_16_submitters"] = rate_16(store, "small")
-        if store.name == "sqlite":
+    marks.append(_size(sqlite_engine))
+
+    print(f"\nGrowing the second logs to {large:,} entries ...", flush=True)
+    print(f"  {Loader(bigs, orgs).grow_to(large):.1f} s")
+    for small, big in zip(stores, bigs, strict=True):
+        rates = rate_16(small, big, orgs, each, rounds)
+        small.figures["appends_per_s_16_submitters"] = rates[0]
+        small.figures["appends_per_s_16_submitters_large"] = rates[1]
+        if small.name == "sqlite":
             marks.append(_size(sqlite_engine))
 
     pm: dict[str, float] = {}
@@ -626,23 +624,20 @@ def _run(
         )
         appender.close()
 
-    loader = Loader(stores, orgs)  # the appends above moved every log's end
-    print(f"\nGrowing the logs to {large:,} entries ...", flush=True)
-    print(f"  {loader.grow_to(large):.1f} s")
-    for store in stores:
-        store.figures["appends_per_s_16_submitters_large"] = rate_16(store, "large")
-        size = _size(store.engine)
-        store.figures.update(proofs(store.engine, size, proof_samples))
-        store.figures["size"] = size
+    for small, big in zip(stores, bigs, strict=True):
+        size = _size(big.engine)
+        small.figures.update(proofs(big.engine, size, proof_samples))
+        small.figures["size"] = size
 
     pm_proofs: dict[str, float] = {}
     prover = pymerkle_tree(work / "pymerkle.db")
     if prover is not None:
-        size = _size(sqlite_engine)
+        big_engine = bigs[0].engine
+        size = _size(big_engine)
         print(f"\npymerkle: the SQLite log's {size:,} leaves, for its proofs ...", flush=True)
         for start in range(0, size, 50_000):
-            prover.append_entries(_leaf_data(sqlite_engine, start, min(size, start + 50_000)))
-        with sqlite_engine.connect() as conn:
+            prover.append_entries(_leaf_data(big_engine, start, min(size, start + 50_000)))
+        with big_engine.connect() as conn:
             ours = root_from_nodes(node_reader(conn), size)
         same = prover.get_root(size) == ours
         print(f"  same root as Tizbek's tree: {same}")
@@ -651,6 +646,40 @@ def _run(
         pm_proofs = pymerkle_proofs(prover, size, min(proof_samples, 300))
 
     return _report(stores, pm, pm_proofs, large)
+
+
+#: Runs of 16 submitters not measured, on each log, before those measured.
+WARMUP_RUNS = 2
+
+
+def rate_16(
+    small: Store, big: Store, orgs: Sequence[Org], each: int, rounds: int
+) -> tuple[float, float]:
+    """16 submitters on the small and the large log of one database, in turn: the medians.
+
+    The two logs are measured alternately (the first of each pair switching from
+    round to round), so that a change in the machine's speed during the run,
+    which on a shared 2-core machine moves a single run by a third, weighs on
+    both sizes alike instead of on whichever was measured in the slow minutes.
+
+    First, runs not measured warm the caches on the pages the appends touch,
+    as a live log's are. After a bulk load of a million entries the first few
+    thousand appends read those pages from the file and run slow (per batch of
+    16 here: 10.4, then 6.8, then 5.9 ms, against 5.5 ms at 10,000 entries), so
+    both logs get ``WARMUP_RUNS`` runs first. Every measured run is printed.
+    """
+    for n in range(WARMUP_RUNS):
+        appends_many(small.log, orgs, each, f"small-warm{n}")
+        appends_many(big.log, orgs, each, f"large-warm{n}")
+    rates: tuple[list[float], list[float]] = ([], [])
+    for r in range(rounds):
+        pair = [(0, small), (1, big)]
+        for which, store in pair if r % 2 == 0 else pair[::-1]:
+            rates[which].append(appends_many(store.log, orgs, each, f"{store.name}-{which}-{r}"))
+    for label, found in zip(("small", "large"), rates, strict=True):
+        shown = ", ".join(f"{rate:,.0f}" for rate in found)
+        print(f"  {small.name}, 16 submitters, {label} log: {shown} appends/s", flush=True)
+    return statistics.median(rates[0]), statistics.median(rates[1])
 
 
 def _size(engine: Engine) -> int:
