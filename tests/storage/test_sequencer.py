@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +198,71 @@ def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, Signi
     raw = sql._connection().connection.driver_connection
     assert raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     assert audit_database(sql.engine).entries == 24
+
+
+def _sqlite_log_with_collector(log: tuple[SqlLog, SigningKey]) -> tuple[SqlLog, SigningKey]:
+    sql, authority = log
+    if sql.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite write-ahead log")
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    return sql, collector
+
+
+def test_sqlite_wal_starts_again_under_steady_appends(log: tuple[SqlLog, SigningKey]) -> None:
+    """Appends without a pause would grow the WAL for ever if checkpoints were only PASSIVE."""
+    sql, collector = _sqlite_log_with_collector(log)
+    wal = Path(str(sql.engine.url.database) + "-wal")
+    threads, each = 4, 60
+    with GroupCommitter(sql) as committer:
+        assert committer.wal is not None
+        committer.wal.interval = 0.01
+        committer.wal.restart_frames = 64
+
+        def submitter(i: int) -> None:
+            for n in range(each):
+                committer.submit(_lot(collector, "almaty-collect", i * 1000 + n))
+
+        workers = [threading.Thread(target=submitter, args=(i,)) for i in range(threads)]
+        for w in workers:
+            w.start()
+        largest = 0
+        while any(w.is_alive() for w in workers):
+            largest = max(largest, wal.stat().st_size)
+            time.sleep(0.005)
+        for w in workers:
+            w.join()
+        assert committer.wal.restarts >= 1
+    written = _count(sql, ENTRIES) * 10 * 4096  # ten pages or more per entry, batched or not
+    assert largest < written / 3
+    assert audit_database(sql.engine).entries == 4 + threads * each
+
+
+def test_sqlite_wal_restart_never_holds_appends_behind_a_long_reader(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    """A reader keeping an old snapshot (a long export) makes the RESTART give up, not wait."""
+    sql, collector = _sqlite_log_with_collector(log)
+    reader = sqlite3.connect(str(sql.engine.url.database), isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM log_entries").fetchone()  # holds its snapshot
+    try:
+        with GroupCommitter(sql) as committer:
+            assert committer.wal is not None
+            committer.wal.interval = 0.01
+            committer.wal.restart_frames = 1
+            slowest = 0.0
+            for n in range(40):
+                start = time.perf_counter()
+                committer.submit(_lot(collector, "almaty-collect", n), timeout=10)
+                slowest = max(slowest, time.perf_counter() - start)
+            tried = committer.wal.checkpoints
+            assert tried >= 2
+            assert committer.wal.restarts == 0  # the reader's snapshot still needs the WAL
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert slowest < 2.0  # not the 30 s busy timeout
+    assert audit_database(sql.engine).entries == 44
