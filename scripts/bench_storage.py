@@ -17,9 +17,10 @@ What it measures, on each database:
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves.
 
 The logs grow through a bulk loader that writes real, signed, chained
-entries with their nodes and projections straight into the databases (as ``tizbek import`` would: the custody rules make each lot's
-document and flows, but signatures and the chain are not checked again), so
-the run takes minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``,
+entries with their nodes and projections straight into the databases (as
+``tizbek import`` would: the custody rules make each lot's document and
+flows, but signatures and the chain are not checked again), so the run takes
+minutes rather than hours. On PostgreSQL it then runs ``ANALYZE``,
 as the autovacuum daemon would on a live log, and both databases are left to
 finish writing the load out (see :func:`settle`) before anything is measured.
 

@@ -175,7 +175,7 @@ def test_a_presigned_check_binds_the_key_it_was_made_with() -> None:
         forged.checked(key.public)
 
 
-def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, SigningKey]) -> None:
+def _sqlite_log_with_collector(log: tuple[SqlLog, SigningKey]) -> tuple[SqlLog, SigningKey]:
     sql, authority = log
     if sql.engine.dialect.name != "sqlite":
         pytest.skip("a SQLite write-ahead log")
@@ -183,6 +183,11 @@ def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, Signi
     sql.append(_registered(authority, "almaty-collect"))
     sql.append(_bound(authority, collector, "almaty-collect"))
     sql.append(issued(authority, "almaty-collect"))
+    return sql, collector
+
+
+def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, collector = _sqlite_log_with_collector(log)
     with GroupCommitter(sql) as committer:
         assert committer.wal is not None
         for n in range(20):
@@ -198,17 +203,6 @@ def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, Signi
     raw = sql._connection().connection.driver_connection
     assert raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     assert audit_database(sql.engine).entries == 24
-
-
-def _sqlite_log_with_collector(log: tuple[SqlLog, SigningKey]) -> tuple[SqlLog, SigningKey]:
-    sql, authority = log
-    if sql.engine.dialect.name != "sqlite":
-        pytest.skip("a SQLite write-ahead log")
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
-    return sql, collector
 
 
 def test_sqlite_wal_starts_again_under_steady_appends(log: tuple[SqlLog, SigningKey]) -> None:
