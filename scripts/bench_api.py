@@ -35,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_storage import PG_DEFAULT, scratch_pg  # noqa: E402
+from bench_logs import PG_DEFAULT, scratch_pg  # noqa: E402
 
 from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event  # noqa: E402

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_storage import PG_DEFAULT, scratch_pg  # noqa: E402
+from bench_logs import PG_DEFAULT, scratch_pg  # noqa: E402
 
 from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event, utc_now  # noqa: E402
