@@ -7,6 +7,10 @@ one lock, one durable commit and one signed checkpoint for the whole batch.
 Each submitter is answered only after that commit, with its own entry or its
 own refusal. Several processes may each run a committer against one database;
 the sequencer lock keeps their batches in one line.
+
+A caller in a thread of its own that finds nobody else appending commits its
+submission itself rather than waking the sequencer thread (see
+:meth:`GroupCommitter.submit`); callers on an event loop always queue.
 """
 
 from __future__ import annotations
@@ -53,6 +57,12 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
+        #: Held by whoever commits a batch: the sequencer thread, or a lone caller.
+        self._turn = threading.Lock()
+        #: How many submitters the next batch is likely to hold (see ``_run``).
+        self._expected = 1
+        #: Batches committed by their lone caller's own thread (see ``submit``).
+        self.inline = 0
         #: On SQLite, the thread that checkpoints the WAL off the append path.
         self.wal: WalCheckpointer | None = None
         if log.engine.dialect.name == "sqlite":
@@ -86,9 +96,48 @@ class GroupCommitter:
         return await asyncio.wrap_future(self.submit_future(submission))
 
     def submit(self, submission: Submission, timeout: float | None = None) -> tuple[Entry, bool]:
-        """Append ``submission``; return its entry and whether it is new (False: a resend)."""
-        appended = self.submit_future(submission).result(timeout)
+        """Append ``submission``; return its entry and whether it is new (False: a resend).
+
+        A caller that finds the committer idle, with nobody else appending
+        lately, commits its submission in its own thread instead of handing it
+        to the sequencer thread: see :meth:`_alone`.
+        """
+        appended = self._alone(submission)
+        if appended is None:
+            appended = self.submit_future(submission).result(timeout)
         return appended.entry, appended.new
+
+    def _alone(self, submission: Submission) -> Appended | None:
+        """Commit ``submission`` in the caller's thread if it is the only submitter about.
+
+        Handing a lone submission to the sequencer thread wakes that thread,
+        mostly on the other core after it has idled, and measured here every
+        phase of the append then ran 1.5 to 2 times slower than in the caller's
+        own thread (2.35 ms against 1.36 ms on SQLite). So when the last batch
+        held one submission, nothing is queued and no batch is being committed,
+        the caller commits its own. As soon as a second submitter appears (it
+        finds this batch committing and queues), batches form in the sequencer
+        thread again. None: queue it as usual.
+        """
+        if self._expected > 1 or not self._queue.empty() or self._closed:
+            return None
+        if not self._turn.acquire(blocking=False):
+            return None
+        try:
+            if not self._queue.empty() or self._closed:
+                return None
+            hint = self.log.known_key(submission.event["key"])
+            if hint is not None:
+                with contextlib.suppress(TizbekError):
+                    submission = submission.checked(hint)
+            (result,) = self.log.append_batch([submission])
+            self._committed(1)
+            self.inline += 1
+        finally:
+            self._turn.release()
+        if isinstance(result, TizbekError):
+            raise result
+        return result
 
     def close(self) -> None:
         """Finish what is queued, then stop the sequencer thread."""
@@ -112,17 +161,17 @@ class GroupCommitter:
         self.close()
 
     def _run(self) -> None:
-        # ``expected``: how many submitters are likely to be in the next batch,
+        # ``_expected``: how many submitters are likely to be in the next batch,
         # those just answered (who tend to come straight back) plus those who
         # queued while the last batch committed. The batch waits for them, up
         # to ``max_wait``, and not a moment longer once they are all in.
-        stopping, expected = False, 1
+        stopping = False
         while not stopping:
             first = self._queue.get()
             if first is None:
                 return
             batch = [first]
-            target = min(self.max_batch, expected)
+            target = min(self.max_batch, self._expected)
             deadline = time.monotonic() + self.max_wait
             while len(batch) < self.max_batch:
                 wait = deadline - time.monotonic() if len(batch) < target else 0.0
@@ -134,13 +183,18 @@ class GroupCommitter:
                     stopping = True
                     break
                 batch.append(item)
-            self._commit(batch)
-            if self.wal is not None:
-                self.wal.committed()
-            size = self.log.known_size()
-            if self.planner is not None and size is not None:
-                self.planner.appended(size)
-            expected = len(batch) + self._queue.qsize()
+            with self._turn:
+                self._commit(batch)
+                self._committed(len(batch))
+
+    def _committed(self, count: int) -> None:
+        """After a batch of ``count``: WAL and planner bookkeeping, and the next batch's size."""
+        if self.wal is not None:
+            self.wal.committed()
+        size = self.log.known_size()
+        if self.planner is not None and size is not None:
+            self.planner.appended(size)
+        self._expected = count + self._queue.qsize()
 
     def _commit(self, batch: list[_Item]) -> None:
         try:

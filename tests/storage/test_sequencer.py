@@ -137,6 +137,8 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
         refused = committer.submit_future(_lot(keys[0], "org-1", 9_999))
         with pytest.raises(VerificationError):
             refused.result()
+        batched = committer.inline
+    assert batched < threads  # a lone caller commits alone only until others appear
     seqs = sorted(s for a in answers for s in a)
     assert seqs == list(range(3 * threads + 1, 3 * threads + 1 + threads * each))
     assert all(a == sorted(a) for a in answers)  # each submitter's entries in its own order
@@ -145,6 +147,64 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
     assert report.checkpoints <= report.entries
     with pytest.raises(StorageError):
         committer.submit(_lot(keys[0], "org-0", 9_998))
+
+
+def test_a_lone_submitter_commits_in_its_own_thread(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    with GroupCommitter(sql) as committer:
+        # Kept from the sequencer thread: every lone commit must happen in the caller's.
+        sequencer = committer._thread.ident
+        threads: set[int | None] = set()
+        original = sql.append_batch
+
+        def watched(batch: Any) -> Any:
+            threads.add(threading.get_ident())
+            return original(batch)
+
+        sql.append_batch = watched  # type: ignore[method-assign,assignment]
+        lots = [_lot(collector, "almaty-collect", n) for n in range(1, 6)]
+        entries = [committer.submit(sub) for sub in lots]
+        assert [e.seq for e, _ in entries] == [4, 5, 6, 7, 8]
+        assert committer.submit(lots[0]) == (entries[0][0], False)  # a resend, answered alike
+        with pytest.raises(VerificationError):  # a refusal reaches the caller as it would
+            committer.submit(_lot(SigningKey.generate(), "almaty-collect", 7))
+        assert committer.inline == 7
+        assert threads == {threading.get_ident()}
+        assert sequencer not in threads
+    assert audit_database(sql.engine).entries == 9
+
+
+def test_a_second_submitter_sends_batches_back_to_the_sequencer(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    sql, authority = log
+    keys = [SigningKey.generate(), SigningKey.generate()]
+    for i, key in enumerate(keys):
+        sql.append(_registered(authority, f"org-{i}"))
+        sql.append(_bound(authority, key, f"org-{i}"))
+        sql.append(issued(authority, f"org-{i}"))
+    with GroupCommitter(sql) as committer:
+        committer.submit(_lot(keys[0], "org-0", 1))
+        assert committer.inline == 1
+        # While a batch commits (here: the turn held, as a lone caller's commit holds it),
+        # a second submitter queues rather than waiting for a turn of its own ...
+        with committer._turn:
+            queued = committer.submit_future(_lot(keys[1], "org-1", 1))
+            behind = threading.Thread(target=committer.submit, args=(_lot(keys[0], "org-0", 2),))
+            behind.start()
+            time.sleep(0.1)
+            assert not queued.done()
+            assert committer.inline == 1
+        # ... and the sequencer thread commits what queued, in its own batches.
+        assert queued.result(timeout=10).entry.seq in (8, 9)
+        behind.join(timeout=10)
+        assert not behind.is_alive()
+        assert committer.inline == 1
+    assert audit_database(sql.engine).entries == 10
 
 
 def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> None:
