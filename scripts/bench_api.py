@@ -345,6 +345,22 @@ def run(
 ) -> dict[str, float]:
     """Start a server on ``url`` and drive it; return the figures."""
     work = Path(tempfile.mkdtemp(prefix="tizbek-api-bench-"))
+    try:
+        return _run_in(work, name, url, workers, each, readers, read_s, use_wrk)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_in(
+    work: Path,
+    name: str,
+    url: str,
+    workers: int,
+    each: int,
+    readers: int,
+    read_s: float,
+    use_wrk: bool,
+) -> dict[str, float]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -439,21 +455,24 @@ def main() -> int:
     )
     headline: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="tizbek-api-db-"))
-    if not args.no_sqlite:
-        sqlite_url = f"sqlite:///{work / 'api.db'}"
-        for key, value in run(
-            "SQLite", sqlite_url, args.sqlite_workers, each, readers, read_s, use_wrk
-        ).items():
-            headline[f"sqlite_{key}"] = round(value, 2)
-    if not args.no_pg:
-        url, drop = scratch_pg(args.pg_url)
-        try:
+    try:
+        if not args.no_sqlite:
+            sqlite_url = f"sqlite:///{work / 'api.db'}"
             for key, value in run(
-                "PostgreSQL", url, args.pg_workers, each, readers, read_s, use_wrk
+                "SQLite", sqlite_url, args.sqlite_workers, each, readers, read_s, use_wrk
             ).items():
-                headline[f"postgresql_{key}"] = round(value, 2)
-        finally:
-            drop()
+                headline[f"sqlite_{key}"] = round(value, 2)
+        if not args.no_pg:
+            url, drop = scratch_pg(args.pg_url)
+            try:
+                for key, value in run(
+                    "PostgreSQL", url, args.pg_workers, each, readers, read_s, use_wrk
+                ).items():
+                    headline[f"postgresql_{key}"] = round(value, 2)
+            finally:
+                drop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     ok = True
     print(
         "\nTargets: >= 1,000 appends/s with p99 <= 100 ms (at saturation, or paced over "

@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -130,6 +131,13 @@ async def _scan(base: str, paths: list[str], seconds: float) -> tuple[float, flo
 
 def bench_scan_page(lots: int, seconds: float) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="tizbek-labels-bench-"))
+    try:
+        return _scan_page_in(work, lots, seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _scan_page_in(work: Path, lots: int, seconds: float) -> dict[str, float]:
     made = subprocess.run(
         [sys.executable, "-m", "ledger", "demo", "--no-serve", "--lots", str(lots), "--dir", "d"],
         cwd=work,
