@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,8 +27,13 @@ MAX_SIGNATURES = 100
 MAX_NOTE_BYTES = 1 << 20
 
 
+#: Whitespace as ``str.isspace`` has it, and the control characters a note's text may not hold.
+_SPACE = re.compile(r"\s")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _valid_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+    return bool(name) and "+" not in name and _SPACE.search(name) is None
 
 
 def key_hash(name: str, public: PublicKey) -> bytes:
@@ -84,7 +91,7 @@ class NoteSigner:
     name: str
     key: SigningKey
 
-    @property
+    @functools.cached_property
     def verifier(self) -> VerifierKey:
         """The matching verifier key."""
         return VerifierKey(self.name, self.key.public)
@@ -99,7 +106,7 @@ class NoteSigner:
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):
         raise NoteError("note text must end with a newline")
-    if any(ord(c) < 0x20 and c != "\n" for c in text):
+    if _CONTROL.search(text):
         raise NoteError("note text contains a control character")
 
 

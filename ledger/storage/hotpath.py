@@ -12,6 +12,7 @@ SQLite, where a statement costs no round trip, each table has its own.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,13 @@ def _from_json(kind: str, at: int) -> str:
 
 def _json_rows(rows: Sequence[Sequence[object]]) -> str:
     return json.dumps(rows, separators=(",", ":"), default=bytes.hex)
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(table: str, names: tuple[str, ...], conflict: str) -> str:
+    """The SQLite ``INSERT`` of ``names`` into ``table``, made once per shape."""
+    marks = ", ".join("?" * len(names))
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) {conflict}"  # noqa: S608
 
 
 class Driver:
@@ -112,6 +120,8 @@ class Driver:
 
     def rows(self, text: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run a query; return all its rows."""
+        if not self.postgres:
+            return list(self.raw.execute(text, params).fetchall())
         cur = self.raw.cursor()
         try:
             with self._lost():
@@ -123,6 +133,9 @@ class Driver:
     def many(self, text: str, rows: Sequence[Sequence[object]]) -> None:
         """Run a statement once per row of parameters."""
         if not rows:
+            return
+        if not self.postgres:
+            self.raw.executemany(text, rows)
             return
         cur = self.raw.cursor()
         try:
@@ -152,14 +165,14 @@ class Driver:
                 self._send_gathered()
             self._gathered.append((table, columns, rows, conflict))
             return
-        names = ", ".join(name for name, _ in columns)
         if self.postgres:
+            names = ", ".join(name for name, _ in columns)
             arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
             text = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
             self.rows_no_result(text, [list(col) for col in zip(*rows, strict=True)])
         else:
-            marks = ", ".join("?" * len(columns))
-            self.many(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", rows)  # noqa: S608
+            text = _sqlite_insert(table, tuple([name for name, _ in columns]), conflict)
+            self.raw.executemany(text, rows)
 
     def rows_no_result(self, text: str, params: Sequence[object]) -> None:
         """Run a statement that returns no rows, already in this driver's parameter style."""

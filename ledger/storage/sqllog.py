@@ -202,7 +202,7 @@ class SqlLog:
             tip, genesis = state.tip(), state.genesis()
             if tip is None or genesis is None:
                 raise StorageError("the database holds no log; run tizbek init")
-            if str(genesis.log_key) != str(self.signer.verifier):
+            if genesis.log_key != self.signer.verifier:
                 raise KeyFormatError(
                     f"the genesis entry names checkpoint key {genesis.log_key}, not this log key"
                 )
