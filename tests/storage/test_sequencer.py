@@ -207,6 +207,21 @@ def test_a_second_submitter_sends_batches_back_to_the_sequencer(
     assert audit_database(sql.engine).entries == 10
 
 
+def test_closing_waits_for_a_lone_callers_commit(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, _ = log
+    committer = GroupCommitter(sql)
+    committer._turn.acquire()  # as a lone caller holds it while its batch commits
+    closing = threading.Thread(target=committer.close)
+    closing.start()
+    time.sleep(0.2)
+    assert closing.is_alive()  # the log's connection is not closed under that commit
+    committer._turn.release()
+    closing.join(timeout=10)
+    assert not closing.is_alive()
+    with pytest.raises(StorageError):
+        committer.submit(_lot(SigningKey.generate(), "almaty-collect", 1))
+
+
 def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> None:
     """A log object's memory of the tail is dropped when another one appended meanwhile."""
     sql, authority = log
