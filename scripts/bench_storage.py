@@ -14,7 +14,8 @@ What it measures, on each database:
 * inclusion and consistency proof latency at that size, read from the stored
   Merkle nodes and verified.
 
-In the same run, pymerkle 7's SQLite backend appends and proves the same leaves.
+In the same run, pymerkle 7's SQLite backend appends and proves the same leaves;
+its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`).
 
 The logs grow through the bulk loader of ``bench_logs``, which writes real,
 signed, chained entries with their nodes and projections straight into the
@@ -82,7 +83,16 @@ SMALL = 10_000
 
 
 def appends_one(log: SqlLog, org: Org, count: int) -> float:
-    """Appends/s for a single submitter waiting for each answer."""
+    """Appends/s for a single submitter waiting for each answer.
+
+    The run measured comes after one that is not, as for 16 submitters. A log
+    just settled has an empty SQLite WAL, and until the WAL has grown to the
+    size at which it starts again from its beginning, every commit extends the
+    file, which costs the commit half as much again (measured here with bare
+    SQLite, 16 pages: 0.65 to 0.69 ms, against 0.44 to 0.45 ms when the WAL is
+    reused). A live log's WAL is reused; only its first few hundred commits
+    after the server starts pay this.
+    """
     bodies = [wire(org, "one") for _ in range(count)]
     with GroupCommitter(log) as committer:
         start = time.perf_counter()
@@ -292,30 +302,30 @@ def _run(
 
     print(f"\nGrowing the logs to {SMALL:,} entries ...", flush=True)
     print(f"  {Loader(stores + bigs, orgs).grow_to(SMALL):.1f} s")
-    marks = [_size(sqlite_engine)]
-    for store in stores:
-        store.figures["appends_per_s_1_submitter"] = appends_one(store.log, orgs[0], one_count)
-    marks.append(_size(sqlite_engine))
+    for store in stores:  # not measured: see ``appends_one``
+        appends_one(store.log, orgs[0], one_count)
+    # pymerkle appends the very entries Tizbek appends, onto the same leaves so far, in
+    # turn with Tizbek's runs (see ``rates_1``).
+    appender = pymerkle_tree(work / "pymerkle-appends.db")
+    if appender is not None:
+        appender.append_entries(_leaf_data(sqlite_engine, 0, _size(sqlite_engine)))
+    pm: dict[str, float] = {}
+    pm_one = rates_1(stores, orgs[0], one_count, appender, sqlite_engine)
+    if pm_one is not None:
+        pm["appends_per_s_1_submitter"] = pm_one
 
     print(f"\nGrowing the second logs to {large:,} entries ...", flush=True)
     print(f"  {Loader(bigs, orgs).grow_to(large):.1f} s")
+    marks = [_size(sqlite_engine)]
     for small, big in zip(stores, bigs, strict=True):
         rates = rate_16(small, big, orgs, each, rounds)
         small.figures["appends_per_s_16_submitters"] = rates[0]
         small.figures["appends_per_s_16_submitters_large"] = rates[1]
         if small.name == "sqlite":
             marks.append(_size(sqlite_engine))
-
-    pm: dict[str, float] = {}
-    appender = pymerkle_tree(work / "pymerkle-appends.db")
     if appender is not None:
-        # pymerkle appends the very entries Tizbek appended, onto the same 10,000 leaves.
-        appender.append_entries(_leaf_data(sqlite_engine, 0, marks[0]))
-        pm["appends_per_s_1_submitter"] = pymerkle_appends(
-            appender, _leaf_data(sqlite_engine, marks[0], marks[1]), 1
-        )
         pm["appends_per_s_16_submitters"] = pymerkle_appends(
-            appender, _leaf_data(sqlite_engine, marks[1], marks[2]), SUBMITTERS
+            appender, _leaf_data(sqlite_engine, marks[0], marks[1]), SUBMITTERS
         )
         appender.close()
 
@@ -341,6 +351,39 @@ def _run(
         pm_proofs = pymerkle_proofs(prover, size, min(proof_samples, 300))
 
     return _report(stores, pm, pm_proofs, large)
+
+
+#: Rounds of one submitter on each database and on pymerkle, taken in turn.
+ONE_ROUNDS = 3
+
+
+def rates_1(
+    stores: Sequence[Store], org: Org, count: int, appender: Any, sqlite: Engine
+) -> float | None:
+    """One submitter on each database, then pymerkle on the same leaves, in rounds: the medians.
+
+    Each round's pymerkle run appends the entries the SQLite run just
+    appended, straight after it. Measured minutes apart, as pymerkle once
+    was here, the two rates met different machines: this machine's speed
+    halved within half an hour on 2026-12-03. Returns pymerkle's median
+    (None without pymerkle); each store's goes into its figures.
+    """
+    ours: dict[str, list[float]] = {store.name: [] for store in stores}
+    theirs: list[float] = []
+    for _ in range(ONE_ROUNDS):
+        start = _size(sqlite)
+        for store in stores:
+            ours[store.name].append(appends_one(store.log, org, count))
+        if appender is not None:
+            theirs.append(pymerkle_appends(appender, _leaf_data(sqlite, start, _size(sqlite)), 1))
+    for store in stores:
+        store.figures["appends_per_s_1_submitter"] = statistics.median(ours[store.name])
+        shown = ", ".join(f"{rate:,.0f}" for rate in ours[store.name])
+        print(f"  {store.name}, 1 submitter: {shown} appends/s", flush=True)
+    if not theirs:
+        return None
+    print(f"  pymerkle, 1 submitter: {', '.join(f'{r:,.0f}' for r in theirs)} appends/s")
+    return statistics.median(theirs)
 
 
 #: Runs of 16 submitters not measured, on each log, before those measured.

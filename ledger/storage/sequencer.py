@@ -111,9 +111,9 @@ class GroupCommitter:
         """Commit ``submission`` in the caller's thread if it is the only submitter about.
 
         Handing a lone submission to the sequencer thread wakes that thread,
-        mostly on the other core after it has idled, and measured here every
-        phase of the append then ran 1.5 to 2 times slower than in the caller's
-        own thread (2.35 ms against 1.36 ms on SQLite). So when the last batch
+        mostly on the other core after it has idled, and every phase of the
+        append then runs slower than in the caller's own thread (in one
+        instrumented run on SQLite, 2.35 ms against 1.36 ms). So when the last batch
         held one submission, nothing is queued and no batch is being committed,
         the caller commits its own. As soon as a second submitter appears (it
         finds this batch committing and queues), batches form in the sequencer
