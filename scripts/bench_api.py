@@ -344,11 +344,10 @@ def run(
     name: str, url: str, workers: int, each: int, readers: int, read_s: float, use_wrk: bool
 ) -> dict[str, float]:
     """Start a server on ``url`` and drive it; return the figures."""
-    work = Path(tempfile.mkdtemp(prefix="tizbek-api-bench-"))
-    try:
-        return _run_in(work, name, url, workers, each, readers, read_s, use_wrk)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(
+        prefix="tizbek-api-bench-", ignore_cleanup_errors=True
+    ) as work:
+        return _run_in(Path(work), name, url, workers, each, readers, read_s, use_wrk)
 
 
 def _run_in(
@@ -454,8 +453,8 @@ def main() -> int:
         f"load from {args.load}"
     )
     headline: dict[str, float] = {}
-    work = Path(tempfile.mkdtemp(prefix="tizbek-api-db-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="tizbek-api-db-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
         if not args.no_sqlite:
             sqlite_url = f"sqlite:///{work / 'api.db'}"
             for key, value in run(
@@ -471,8 +470,6 @@ def main() -> int:
                     headline[f"postgresql_{key}"] = round(value, 2)
             finally:
                 drop()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     ok = True
     print(
         "\nTargets: >= 1,000 appends/s with p99 <= 100 ms (at saturation, or paced over "

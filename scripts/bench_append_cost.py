@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 #: Submissions per batch in the batched count; as many as the storage benchmark's submitters.
 BATCH = 16
@@ -134,7 +133,7 @@ def _run(work: Path, size: int, batches: int) -> int:
 def _build(base: Path, size: int, appends: int) -> None:
     """A SQLite log of ``size`` entries in ``base``, and ``appends`` submissions for it."""
     import pymerkle
-    from bench_logs import AUTHORITY, ORIGIN, Loader, Org, Store, register, wire
+    from bench_logs import AUTHORITY, ORIGIN, Loader, Org, Store, leaf_data, register, wire
 
     from ledger.keys import SigningKey
     from ledger.storage.create import create_log
@@ -150,7 +149,7 @@ def _build(base: Path, size: int, appends: int) -> None:
     with SqlLog.open(engine, base / "keys" / "log.key") as log:
         register(log, authority, orgs)
         Loader([Store("sqlite", url, engine, log)], orgs).grow_to(size)
-        leaves = [bytes(row[0]) for row in _leaf_rows(engine)]
+        leaves = leaf_data(engine, 0)
     engine.dispose()
     # pymerkle's tree holds the same leaves, so that both append at the same size.
     tree = pymerkle.SqliteTree(str(base / "pymerkle.db"))
@@ -158,11 +157,6 @@ def _build(base: Path, size: int, appends: int) -> None:
     tree.close()
     bodies = [wire(orgs[i % BATCH], "cost").decode() for i in range(appends)]
     (base / "submissions.json").write_text(json.dumps(bodies))
-
-
-def _leaf_rows(engine: Any) -> list[Any]:
-    with engine.connect() as conn:
-        return list(conn.exec_driver_sql("SELECT data FROM log_entries ORDER BY seq"))
 
 
 # --- counting ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -242,11 +241,8 @@ def _median_s(run: Any, times: int = 5) -> float:
 
 
 def bench(name: str, url: str, lots: int) -> dict[str, float]:
-    work = Path(tempfile.mkdtemp(prefix="tizbek-insight-"))
-    try:
-        return _bench_in(work, name, url, lots)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="tizbek-insight-", ignore_cleanup_errors=True) as work:
+        return _bench_in(Path(work), name, url, lots)
 
 
 def _bench_in(work: Path, name: str, url: str, lots: int) -> dict[str, float]:
@@ -332,8 +328,10 @@ def main() -> int:
     args = parser.parse_args()
     print(f"Tizbek findings benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     headline: dict[str, float] = {}
-    work = Path(tempfile.mkdtemp(prefix="tizbek-insight-db-"))
-    try:
+    with tempfile.TemporaryDirectory(
+        prefix="tizbek-insight-db-", ignore_cleanup_errors=True
+    ) as tmp:
+        work = Path(tmp)
         for key, value in bench("SQLite", f"sqlite:///{work / 'insight.db'}", args.lots).items():
             headline[f"sqlite_{key}"] = round(value, 4)
         if not args.no_pg:
@@ -343,8 +341,6 @@ def main() -> int:
                     headline[f"postgresql_{key}"] = round(value, 4)
             finally:
                 drop()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     ok = all(v < 2.0 for k, v in headline.items() if k.endswith(("all_findings_s", "statistics_s")))
     print(f"\nTarget: findings and statistics each under 2 s: {'met' if ok else 'NOT met'}")
     print(json.dumps(headline, sort_keys=True))

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -130,11 +129,10 @@ async def _scan(base: str, paths: list[str], seconds: float) -> tuple[float, flo
 
 
 def bench_scan_page(lots: int, seconds: float) -> dict[str, float]:
-    work = Path(tempfile.mkdtemp(prefix="tizbek-labels-bench-"))
-    try:
-        return _scan_page_in(work, lots, seconds)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(
+        prefix="tizbek-labels-bench-", ignore_cleanup_errors=True
+    ) as work:
+        return _scan_page_in(Path(work), lots, seconds)
 
 
 def _scan_page_in(work: Path, lots: int, seconds: float) -> dict[str, float]:

@@ -218,6 +218,22 @@ def settle(stores: Sequence[Store]) -> None:
     os.sync()
 
 
+def log_size(engine: Engine) -> int:
+    """How many entries the log in ``engine`` holds."""
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT max(seq) + 1 FROM log_entries").scalar_one())
+
+
+def leaf_data(engine: Engine, start: int, end: int | None = None) -> list[bytes]:
+    """The leaf data of a SQLite log's entries ``start`` to ``end - 1`` (to the last)."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT data FROM log_entries WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (start, log_size(engine) if end is None else end),
+        ).all()
+    return [bytes(r[0]) for r in rows]
+
+
 class Registry:
     """The documents a lot's registration reads: its collector's organisation and labels."""
 

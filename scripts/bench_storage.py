@@ -53,6 +53,8 @@ from bench_logs import (
     Loader,
     Org,
     Store,
+    leaf_data,
+    log_size,
     parse,
     register,
     scratch_pg,
@@ -308,7 +310,7 @@ def _run(
     # turn with Tizbek's runs (see ``rates_1``).
     appender = pymerkle_tree(work / "pymerkle-appends.db")
     if appender is not None:
-        appender.append_entries(_leaf_data(sqlite_engine, 0, _size(sqlite_engine)))
+        appender.append_entries(leaf_data(sqlite_engine, 0))
     pm: dict[str, float] = {}
     pm_one = rates_1(stores, orgs[0], one_count, appender, sqlite_engine)
     if pm_one is not None:
@@ -316,21 +318,21 @@ def _run(
 
     print(f"\nGrowing the second logs to {large:,} entries ...", flush=True)
     print(f"  {Loader(bigs, orgs).grow_to(large):.1f} s")
-    marks = [_size(sqlite_engine)]
+    marks = [log_size(sqlite_engine)]
     for small, big in zip(stores, bigs, strict=True):
         rates = rate_16(small, big, orgs, each, rounds)
         small.figures["appends_per_s_16_submitters"] = rates[0]
         small.figures["appends_per_s_16_submitters_large"] = rates[1]
         if small.name == "sqlite":
-            marks.append(_size(sqlite_engine))
+            marks.append(log_size(sqlite_engine))
     if appender is not None:
         pm["appends_per_s_16_submitters"] = pymerkle_appends(
-            appender, _leaf_data(sqlite_engine, marks[0], marks[1]), SUBMITTERS
+            appender, leaf_data(sqlite_engine, marks[0], marks[1]), SUBMITTERS
         )
         appender.close()
 
     for small, big in zip(stores, bigs, strict=True):
-        size = _size(big.engine)
+        size = log_size(big.engine)
         small.figures.update(proofs(big.engine, size, proof_samples))
         small.figures["size"] = size
 
@@ -338,10 +340,10 @@ def _run(
     prover = pymerkle_tree(work / "pymerkle.db")
     if prover is not None:
         big_engine = bigs[0].engine
-        size = _size(big_engine)
+        size = log_size(big_engine)
         print(f"\npymerkle: the SQLite log's {size:,} leaves, for its proofs ...", flush=True)
         for start in range(0, size, 50_000):
-            prover.append_entries(_leaf_data(big_engine, start, min(size, start + 50_000)))
+            prover.append_entries(leaf_data(big_engine, start, min(size, start + 50_000)))
         with big_engine.connect() as conn:
             ours = root_from_nodes(node_reader(conn), size)
         same = prover.get_root(size) == ours
@@ -371,11 +373,11 @@ def rates_1(
     ours: dict[str, list[float]] = {store.name: [] for store in stores}
     theirs: list[float] = []
     for _ in range(ONE_ROUNDS):
-        start = _size(sqlite)
+        start = log_size(sqlite)
         for store in stores:
             ours[store.name].append(appends_one(store.log, org, count))
         if appender is not None:
-            theirs.append(pymerkle_appends(appender, _leaf_data(sqlite, start, _size(sqlite)), 1))
+            theirs.append(pymerkle_appends(appender, leaf_data(sqlite, start, log_size(sqlite)), 1))
     for store in stores:
         store.figures["appends_per_s_1_submitter"] = statistics.median(ours[store.name])
         shown = ", ".join(f"{rate:,.0f}" for rate in ours[store.name])
@@ -418,20 +420,6 @@ def rate_16(
         shown = ", ".join(f"{rate:,.0f}" for rate in found)
         print(f"  {small.name}, 16 submitters, {label} log: {shown} appends/s", flush=True)
     return statistics.median(rates[0]), statistics.median(rates[1])
-
-
-def _size(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT max(seq) + 1 FROM log_entries").scalar_one())
-
-
-def _leaf_data(engine: Engine, start: int, end: int) -> list[bytes]:
-    """The leaf data of entries ``start`` to ``end - 1``."""
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT data FROM log_entries WHERE seq >= ? AND seq < ? ORDER BY seq", (start, end)
-        ).all()
-    return [bytes(r[0]) for r in rows]
 
 
 def _report(

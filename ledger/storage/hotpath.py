@@ -171,8 +171,7 @@ class Driver:
             text = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
             self.rows_no_result(text, [list(col) for col in zip(*rows, strict=True)])
         else:
-            text = _sqlite_insert(table, tuple([name for name, _ in columns]), conflict)
-            self.raw.executemany(text, rows)
+            self.many(_sqlite_insert(table, tuple([name for name, _ in columns]), conflict), rows)
 
     def rows_no_result(self, text: str, params: Sequence[object]) -> None:
         """Run a statement that returns no rows, already in this driver's parameter style."""

@@ -79,17 +79,24 @@ class GroupCommitter:
     def submit_future(self, submission: Submission) -> Future[Appended]:
         """Queue ``submission``; the future resolves once it is durable (or refused)."""
         future: Future[Appended] = Future()
-        hint = self.log.known_key(submission.event["key"])
-        if hint is not None:
-            # Here, in the submitter's thread, rather than in the batch; if it
-            # fails, the batch finds and reports what is wrong in the log's words.
-            with contextlib.suppress(TizbekError):
-                submission = submission.checked(hint)
+        submission = self._prechecked(submission)
         with self._lock:
             if self._closed:
                 raise StorageError("the sequencer is closed")
             self._queue.put((submission, future))
         return future
+
+    def _prechecked(self, submission: Submission) -> Submission:
+        """``submission`` with its signature checked against a key the log has seen bound.
+
+        Done in the submitter's thread rather than in the batch; if it fails,
+        the batch finds and reports what is wrong in the log's words.
+        """
+        hint = self.log.known_key(submission.event["key"])
+        if hint is not None:
+            with contextlib.suppress(TizbekError):
+                return submission.checked(hint)
+        return submission
 
     async def append(self, submission: Submission) -> Appended:
         """Append ``submission`` from an event loop; return once it is durable (or raise)."""
@@ -126,11 +133,7 @@ class GroupCommitter:
         try:
             if not self._queue.empty() or self._closed:
                 return None
-            hint = self.log.known_key(submission.event["key"])
-            if hint is not None:
-                with contextlib.suppress(TizbekError):
-                    submission = submission.checked(hint)
-            (result,) = self.log.append_batch([submission])
+            (result,) = self.log.append_batch([self._prechecked(submission)])
             self._committed(1)
             self.inline += 1
         finally:
