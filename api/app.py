@@ -42,6 +42,7 @@ from ledger.note import NoteSigner
 from ledger.share import ShareLinks
 from ledger.storage.create import LOG_KEY_FILE, key_dir
 from ledger.storage.engine import database_url, make_engine
+from ledger.storage.nodecache import NodeCache
 from ledger.storage.reader import LogReader
 from ledger.storage.relay import RelayClient
 from ledger.storage.sequencer import GroupCommitter
@@ -72,7 +73,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
-        reader = LogReader(engine, hold=True)
+        reader = LogReader(engine, hold=True, nodes=NodeCache())
         signer = NoteSigner(reader.genesis().origin, SigningKey.load(keys / LOG_KEY_FILE))
         log: SqlLog | None = None
         committer: Committer

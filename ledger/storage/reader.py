@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +22,15 @@ from ledger.entries import Entry
 from ledger.errors import ProofError, StorageError, TizbekError
 from ledger.genesis import Genesis
 from ledger.keys import PublicKey
-from ledger.merkle import consistency_proof_from_nodes, inclusion_proof_from_nodes, leaf_hash
+from ledger.merkle import (
+    Node,
+    NodeReader,
+    consistency_proof_from_nodes,
+    inclusion_proof_from_nodes,
+    leaf_hash,
+)
 from ledger.storage.hotpath import Driver
+from ledger.storage.nodecache import NodeCache
 from ledger.storage.sqllog import node_reader
 from ledger.storage.state import SqlState
 from ledger.storage.tables import CHECKPOINTS, DOCS, ENTRIES, KEYS, LOTS, PARTIES
@@ -63,14 +70,23 @@ class LogReader:
     the checkpoint, the size) keep one connection between calls instead of taking
     one from the pool and giving it back each time, which cost a tenth of a
     proof; :meth:`close` gives it back.
+
+    Proofs keep the stored Merkle nodes they read in ``nodes`` (see
+    :mod:`ledger.storage.nodecache`), so a proof whose nodes were all read
+    before reads nothing; ``nodes=None`` turns that off.
     """
 
-    def __init__(self, engine: Engine, *, hold: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, hold: bool = False, nodes: NodeCache | None = None
+    ) -> None:
         self.engine = engine
         self._genesis: Genesis | None = None
         self._hold = hold
         self._held: Connection | None = None
         self._held_lock = threading.Lock()
+        self.nodes = nodes
+        #: A size the log is known to have reached (it never shrinks).
+        self._reached = 0
 
     def close(self) -> None:
         """Give back the held connection, if any (it is taken again when needed)."""
@@ -133,9 +149,9 @@ class LogReader:
             ).scalar_one_or_none()
         return None if data is None else StoredLeaf(seq, bytes(data))
 
-    @staticmethod
-    def _check_size(conn: Connection, size: int) -> None:
+    def _check_size(self, conn: Connection, size: int) -> None:
         have = _size(Driver(conn))
+        self._reached = max(self._reached, have)
         if not 0 < size <= have:
             raise ProofError(f"size must be between 1 and the log's size {have}")
 
@@ -170,24 +186,40 @@ class LogReader:
         """The inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
         if not 0 <= seq < size:
             raise ProofError(f"seq {seq} is not in a tree of {size} entries")
-        with self._single() as conn:
-            try:
-                return inclusion_proof_from_nodes(node_reader(conn), index=seq, size=size)
-            except StorageError:
-                # A tree larger than the log needs nodes that do not exist yet: say so.
-                self._check_size(conn, size)
-                raise
+        return self._proof(
+            size, lambda read: inclusion_proof_from_nodes(read, index=seq, size=size)
+        )
 
     def consistency(self, *, first: int, second: int) -> list[bytes]:
         """The consistency proof from the tree of ``first`` entries to that of ``second``."""
         if not 0 < first <= second:
             raise ProofError("first must be between 1 and second")
-        with self._single() as conn:
-            try:
-                return consistency_proof_from_nodes(node_reader(conn), old_size=first, size=second)
-            except StorageError:
-                self._check_size(conn, second)
-                raise
+        return self._proof(
+            second, lambda read: consistency_proof_from_nodes(read, old_size=first, size=second)
+        )
+
+    def _proof(self, size: int, build: Callable[[NodeReader], list[bytes]]) -> list[bytes]:
+        """A proof in the tree of ``size`` entries, from the node cache and the database.
+
+        A tree larger than the log is refused. Most such trees need a node that
+        does not exist yet, but not all (the last entry's proof in a tree one
+        larger needs only older nodes), so the size is checked against what
+        the log is known to have reached, read again only when it is exceeded.
+        """
+
+        def stored(nodes: Sequence[Node]) -> list[bytes]:
+            with self._single() as conn:
+                try:
+                    return list(node_reader(conn)(nodes))
+                except StorageError:
+                    self._check_size(conn, size)  # a tree larger than the log: say so
+                    raise
+
+        if size > self._reached:
+            with self._single() as conn:
+                self._check_size(conn, size)
+            self._reached = max(self._reached, size)
+        return build(stored if self.nodes is None else self.nodes.reader(stored))
 
     def doc(self, kind: str, ident: str) -> Doc | None:
         """The custody document of an organisation, lot, transfer or revision."""

@@ -83,6 +83,7 @@ def requests(api: Api) -> list[str]:
         "/v1/proof/inclusion?seq=0&size=1",
         f"/v1/proof/inclusion?seq={size}&size={size}",  # not in the tree: 404
         f"/v1/proof/inclusion?seq=0&size={size + 5}",  # larger than the log: 404
+        f"/v1/proof/inclusion?seq={size}&size={size + 1}",  # its nodes exist, still 404
         "/v1/proof/inclusion?seq=-1&size=2",  # malformed: 400
         "/v1/proof/inclusion?seq=1",
         f"/v1/proof/consistency?first=1&second={size}",
@@ -103,6 +104,7 @@ def test_fast_routes_answer_as_the_documented_routes(api: Api, requests: list[st
         assert one.headers["content-type"] == other.headers["content-type"], url
         assert one.content == other.content, url
     assert [r.status_code for r in fast][:5] == [200] * 5
+    assert [r.status_code for r in fast][5:8] == [404] * 3
 
 
 def test_submissions_by_either_route_are_answered_alike(api: Api) -> None:

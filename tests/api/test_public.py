@@ -94,8 +94,10 @@ def test_a_client_past_its_rate_gets_429_with_retry_after(tmp_path: Path) -> Non
 def test_a_dropped_database_connection_is_a_503_once(api: Api) -> None:
     if not api.url.startswith("postgresql"):
         pytest.skip("PostgreSQL connections")
-    proof = f"/v1/proof/inclusion?seq=0&size={api.client.get('/v1/log').json()['size']}"
-    assert api.client.get(proof).status_code == 200
+    size = api.client.get("/v1/log").json()["size"]
+    assert api.client.get(f"/v1/proof/inclusion?seq=0&size={size}").status_code == 200
+    # A proof whose nodes the server has not read yet (those it has come from memory).
+    proof = f"/v1/proof/inclusion?seq={size - 1}&size={size}"
     # The server drops every connection of this database (a restart, a failover).
     name = make_url(api.url).database
     admin = create_engine(api.url.replace("postgresql://", "postgresql+psycopg://", 1))
