@@ -12,7 +12,11 @@ What it measures, on each database:
   of five runs, after runs not measured that warm the caches, as a live log's
   are; see :func:`rate_16`);
 * inclusion and consistency proof latency at that size, read from the stored
-  Merkle nodes and verified.
+  Merkle nodes and verified;
+* with 16 submitters, how many submissions a batch held, how much of the time
+  the sequencer spent committing, and how many of the CPUs the process used:
+  where the rate falls short, these tell whether the sequencer or the
+  interpreter lock (a process near one CPU) is the limit.
 
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves;
 its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`).
@@ -43,6 +47,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +109,25 @@ def appends_one(log: SqlLog, org: Org, count: int) -> float:
     return count / elapsed
 
 
-def appends_many(log: SqlLog, orgs: Sequence[Org], each: int, prefix: str) -> float:
-    """Appends/s for ``len(orgs)`` concurrent submitters, each waiting for its answers."""
+@dataclass(frozen=True)
+class Load:
+    """How a run of concurrent submitters used the sequencer and the processor."""
+
+    #: Submissions per batch, on average.
+    batch: float
+    #: The share of the run's time the sequencer spent committing batches.
+    busy: float
+    #: Processor time the whole process used per second of the run (at most the CPU count).
+    cores: float
+
+
+def appends_many(
+    log: SqlLog, orgs: Sequence[Org], each: int, prefix: str, loads: list[Load] | None = None
+) -> float:
+    """Appends/s for ``len(orgs)`` concurrent submitters, each waiting for its answers.
+
+    With ``loads``, how the run used the sequencer and the processor is added to it.
+    """
     bodies = [[wire(org, prefix) for _ in range(each)] for org in orgs]
     barrier = threading.Barrier(len(orgs) + 1)
     errors: list[BaseException] = []
@@ -123,12 +145,16 @@ def appends_many(log: SqlLog, orgs: Sequence[Org], each: int, prefix: str) -> fl
         for t in threads:
             t.start()
         barrier.wait()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
+        cores = (time.process_time() - cpu) / elapsed
     if errors:
         raise errors[0]
+    if loads is not None:
+        batch = committer.submissions / max(1, committer.batches)
+        loads.append(Load(batch, committer.busy / elapsed, cores))
     return len(orgs) * each / elapsed
 
 
@@ -412,13 +438,28 @@ def rate_16(
         appends_many(small.log, orgs, each, f"small-warm{n}")
         appends_many(big.log, orgs, each, f"large-warm{n}")
     rates: tuple[list[float], list[float]] = ([], [])
+    loads: list[Load] = []
     for r in range(rounds):
         pair = [(0, small), (1, big)]
         for which, store in pair if r % 2 == 0 else pair[::-1]:
-            rates[which].append(appends_many(store.log, orgs, each, f"{store.name}-{which}-{r}"))
+            rates[which].append(
+                appends_many(store.log, orgs, each, f"{store.name}-{which}-{r}", loads)
+            )
     for label, found in zip(("small", "large"), rates, strict=True):
         shown = ", ".join(f"{rate:,.0f}" for rate in found)
         print(f"  {small.name}, 16 submitters, {label} log: {shown} appends/s", flush=True)
+    # The first limit to look for when the rate falls short: a sequencer busy most of the
+    # time, or a process using about one core (the interpreter lock).
+    batch = statistics.median(load.batch for load in loads)
+    busy = statistics.median(load.busy for load in loads)
+    cores = statistics.median(load.cores for load in loads)
+    print(
+        f"  {small.name}, 16 submitters: {batch:.1f} submissions per batch, sequencer busy "
+        f"{busy:.0%} of the time, process using {cores:.2f} of {os.cpu_count()} CPUs (medians)",
+        flush=True,
+    )
+    small.figures["sequencer_busy_pct_16_submitters"] = busy * 100
+    small.figures["process_cpus_16_submitters"] = cores
     return statistics.median(rates[0]), statistics.median(rates[1])
 
 
@@ -496,6 +537,10 @@ def _report(
         ):
             headline[f"{n}_{key}"] = round(f[key], 3)
         headline[f"{n}_large_to_small_ratio"] = round(drift, 3)
+        headline[f"{n}_sequencer_busy_pct_16_submitters"] = round(
+            f["sequencer_busy_pct_16_submitters"], 1
+        )
+        headline[f"{n}_process_cpus_16_submitters"] = round(f["process_cpus_16_submitters"], 2)
         if pm:
             r1 = f["appends_per_s_1_submitter"] / pm["appends_per_s_1_submitter"]
             r16 = f["appends_per_s_16_submitters"] / pm["appends_per_s_16_submitters"]

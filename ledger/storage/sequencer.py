@@ -63,6 +63,11 @@ class GroupCommitter:
         self._expected = 1
         #: Batches committed by their lone caller's own thread (see ``submit``).
         self.inline = 0
+        #: Batches committed, the submissions they held, and the seconds spent committing
+        #: them: with the time they were taken over, how busy the sequencer was.
+        self.batches = 0
+        self.submissions = 0
+        self.busy = 0.0
         #: On SQLite, the thread that checkpoints the WAL off the append path.
         self.wal: WalCheckpointer | None = None
         if log.engine.dialect.name == "sqlite":
@@ -133,8 +138,10 @@ class GroupCommitter:
         try:
             if not self._queue.empty() or self._closed:
                 return None
-            (result,) = self.log.append_batch([self._prechecked(submission)])
-            self._committed(1)
+            submission = self._prechecked(submission)
+            start = time.perf_counter()
+            (result,) = self.log.append_batch([submission])
+            self._committed(1, start)
             self.inline += 1
         finally:
             self._turn.release()
@@ -189,11 +196,16 @@ class GroupCommitter:
                     break
                 batch.append(item)
             with self._turn:
+                start = time.perf_counter()
                 self._commit(batch)
-                self._committed(len(batch))
+                self._committed(len(batch), start)
 
-    def _committed(self, count: int) -> None:
-        """After a batch of ``count``: WAL and planner bookkeeping, and the next batch's size."""
+    def _committed(self, count: int, start: float) -> None:
+        """After a batch of ``count`` begun at ``start``: WAL and planner bookkeeping, the
+        counts, and the next batch's size."""
+        self.batches += 1
+        self.submissions += count
+        self.busy += time.perf_counter() - start
         if self.wal is not None:
             self.wal.committed()
         size = self.log.known_size()

@@ -130,14 +130,22 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
                 answers[i].append(entry.seq)
 
         workers = [threading.Thread(target=submitter, args=(i,)) for i in range(threads)]
+        started = time.perf_counter()
         for w in workers:
             w.start()
         for w in workers:
             w.join()
+        elapsed = time.perf_counter() - started
+        # What the sequencer did, counted: every submission in some batch, most batches
+        # holding several, and the time spent committing within the run's.
+        assert committer.submissions == threads * each
+        assert committer.batches < committer.submissions
+        assert 0 < committer.busy <= elapsed
         refused = committer.submit_future(_lot(keys[0], "org-1", 9_999))
         with pytest.raises(VerificationError):
             refused.result()
         batched = committer.inline
+        assert committer.submissions == threads * each + 1  # a refusal was in a batch too
     assert batched < threads  # a lone caller commits alone only until others appear
     seqs = sorted(s for a in answers for s in a)
     assert seqs == list(range(3 * threads + 1, 3 * threads + 1 + threads * each))
@@ -172,7 +180,7 @@ def test_a_lone_submitter_commits_in_its_own_thread(log: tuple[SqlLog, SigningKe
         assert committer.submit(lots[0]) == (entries[0][0], False)  # a resend, answered alike
         with pytest.raises(VerificationError):  # a refusal reaches the caller as it would
             committer.submit(_lot(SigningKey.generate(), "almaty-collect", 7))
-        assert committer.inline == 7
+        assert committer.inline == committer.batches == committer.submissions == 7
         assert threads == {threading.get_ident()}
         assert sequencer not in threads
     assert audit_database(sql.engine).entries == 9
