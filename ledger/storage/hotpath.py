@@ -100,6 +100,31 @@ class Driver:
             [x for node in nodes for x in node],
         )
 
+    def tree_runs(self, runs: Sequence[tuple[int, int, int]]) -> list[tuple[Any, ...]]:
+        """The stored ``(level, idx, hash)`` rows with ``first <= idx <= last`` at ``level``,
+        for each ``(level, first, last)``, in one query (nodes that do not exist are absent)."""
+        if self.postgres:
+            # Each run its own index range scan, whatever the planner guesses: as a plain
+            # join, the generic plan of the prepared statement hashed the whole table instead
+            # (28 ms against 0.5 ms at 80,000 nodes). The LIMIT, a run's length, keeps the
+            # subquery from being flattened into such a join.
+            return self.rows(
+                "SELECT t.level, t.idx, t.hash "
+                "FROM unnest(?::smallint[], ?::bigint[], ?::bigint[]) AS w(level, lo, hi) "
+                "CROSS JOIN LATERAL (SELECT n.level, n.idx, n.hash FROM tree_nodes AS n "
+                "WHERE n.level = w.level AND n.idx BETWEEN w.lo AND w.hi "
+                "ORDER BY n.idx LIMIT w.hi - w.lo + 1) AS t",
+                [[run[0] for run in runs], [run[1] for run in runs], [run[2] for run in runs]],
+            )
+        text = (
+            "WITH w(level, lo, hi) AS (VALUES RUNS) SELECT t.level, t.idx, t.hash "
+            "FROM w CROSS JOIN tree_nodes AS t ON t.level = w.level AND t.idx BETWEEN w.lo AND w.hi"
+        )
+        return self.rows(
+            text.replace("RUNS", ", ".join(["(?, ?, ?)"] * len(runs))),
+            [x for run in runs for x in run],
+        )
+
     def rows_of_all(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
         """Run several queries in order; on PostgreSQL, in one round trip.
 

@@ -8,6 +8,12 @@ every proof needs, and the nodes near the recently appended entries, which
 the entries' own submitters and verifiers ask for, are all in memory, and a
 proof that finds every node it needs there reads nothing from the database.
 
+A node that is not held is read with its neighbours: the aligned run of
+``tile`` nodes at its level that holds it, in the same query (a range of the
+table's key, so about as cheap as the node alone). Proofs of nearby entries
+share their lower nodes, so a tile read for one serves the next ones, and the
+cache fills in a sixteenth of the queries it would take node by node.
+
 The cache holds at most ``capacity`` nodes and forgets the least recently
 used first, so the upper levels stay while the leaves of a large log pass
 through. A node is about 200 bytes in memory: the default capacity of 2**17
@@ -18,21 +24,32 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from ledger.errors import StorageError
 from ledger.merkle import Node, NodeReader
 
 #: Nodes a reader keeps by default (see the module's text).
 DEFAULT_CAPACITY = 1 << 17
+#: Nodes read together: the aligned run at one level that holds a node wanted.
+DEFAULT_TILE = 16
+
+Run = tuple[int, int, int]
+"""Stored nodes ``(level, first, last)``: those at ``level`` with ``first <= idx <= last``."""
+RunReader = Callable[[Sequence[Run]], Mapping[Node, bytes]]
+"""Reads the stored nodes in the given runs; nodes that do not exist are absent."""
 
 
 class NodeCache:
     """The most recently used stored Merkle nodes, shared by a reader's threads."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, *, tile: int = DEFAULT_TILE) -> None:
         if capacity < 0:
             raise ValueError("capacity must not be negative")
+        if tile < 1:
+            raise ValueError("tile must be at least 1")
         self.capacity = capacity
+        self.tile = tile
         self._nodes: OrderedDict[Node, bytes] = OrderedDict()
         self._lock = threading.Lock()
         #: Nodes answered from memory, and nodes that had to be read.
@@ -67,17 +84,31 @@ class NodeCache:
             while len(self._nodes) > self.capacity:
                 self._nodes.popitem(last=False)
 
-    def reader(self, read: NodeReader) -> NodeReader:
-        """A reader that answers from memory what it can and asks ``read`` for the rest."""
+    def runs(self, nodes: Sequence[Node]) -> list[Run]:
+        """The aligned runs of ``tile`` nodes that hold ``nodes``, each once, in order."""
+        width = self.tile
+        starts = sorted({(level, idx - idx % width) for level, idx in nodes})
+        return [(level, first, first + width - 1) for level, first in starts]
+
+    def reader(self, read: RunReader) -> NodeReader:
+        """A reader that answers from memory what it can and reads the rest, with the
+        neighbours in their tiles, through ``read``."""
 
         def cached(nodes: Sequence[Node]) -> list[bytes]:
             found = self.known(nodes)
             missing = [node for node, value in zip(nodes, found, strict=True) if value is None]
             if not missing:
                 return [value for value in found if value is not None]
-            fetched = list(read(missing))
-            self.keep(missing, fetched)
-            more = iter(fetched)
+            fetched = read(self.runs(missing))
+            wanted = set(missing)
+            extra = [node for node in fetched if node not in wanted]
+            self.keep(extra, [fetched[node] for node in extra])
+            try:
+                got = [fetched[node] for node in missing]
+            except KeyError as lost:
+                raise StorageError(f"the database lacks Merkle node {lost.args[0]}") from None
+            self.keep(missing, got)  # after the neighbours: the last to be forgotten
+            more = iter(got)
             return [next(more) if value is None else value for value in found]
 
         return cached

@@ -30,7 +30,7 @@ from ledger.merkle import (
     leaf_hash,
 )
 from ledger.storage.hotpath import Driver
-from ledger.storage.nodecache import NodeCache
+from ledger.storage.nodecache import NodeCache, Run
 from ledger.storage.sqllog import node_reader
 from ledger.storage.state import SqlState
 from ledger.storage.tables import CHECKPOINTS, DOCS, ENTRIES, KEYS, LOTS, PARTIES
@@ -206,6 +206,12 @@ class LogReader:
         larger needs only older nodes), so the size is checked against what
         the log is known to have reached, read again only when it is exceeded.
         """
+        if size > self._reached:
+            with self._single() as conn:
+                self._check_size(conn, size)
+            self._reached = max(self._reached, size)
+        if self.nodes is not None:
+            return build(self.nodes.reader(self._runs))
 
         def stored(nodes: Sequence[Node]) -> list[bytes]:
             with self._single() as conn:
@@ -215,11 +221,13 @@ class LogReader:
                     self._check_size(conn, size)  # a tree larger than the log: say so
                     raise
 
-        if size > self._reached:
-            with self._single() as conn:
-                self._check_size(conn, size)
-            self._reached = max(self._reached, size)
-        return build(stored if self.nodes is None else self.nodes.reader(stored))
+        return build(stored)
+
+    def _runs(self, runs: Sequence[Run]) -> dict[Node, bytes]:
+        """The stored nodes in ``runs``, for the node cache."""
+        with self._single() as conn:
+            rows = Driver(conn).tree_runs(runs)
+        return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
 
     def doc(self, kind: str, ident: str) -> Doc | None:
         """The custody document of an organisation, lot, transfer or revision."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from ledger.checkpoint import verify_checkpoint
-from ledger.errors import ProofError
+from ledger.errors import ProofError, StorageError
 from ledger.keys import SigningKey
 from ledger.merkle import (
     Node,
@@ -18,7 +18,7 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ledger.storage.nodecache import NodeCache
+from ledger.storage.nodecache import NodeCache, Run
 from ledger.storage.reader import LogReader
 from ledger.storage.sqllog import SqlLog
 from tests.storage.logs import bound, registered
@@ -27,15 +27,20 @@ LEAVES = [leaf_hash(bytes([i])) for i in range(37)]
 
 
 class Counting:
-    """A node reader over ``LEAVES`` that remembers what it was asked for."""
+    """Reads runs of nodes over ``LEAVES`` and remembers which runs it was asked for."""
 
     def __init__(self) -> None:
-        self.asked: list[list[Node]] = []
+        self.asked: list[list[Run]] = []
         self._read = reader_over_leaves(LEAVES)
 
-    def __call__(self, nodes: Sequence[Node]) -> Sequence[bytes]:
-        self.asked.append(list(nodes))
-        return self._read(nodes)
+    def __call__(self, runs: Sequence[Run]) -> dict[Node, bytes]:
+        self.asked.append(list(runs))
+        found: dict[Node, bytes] = {}
+        for level, first, last in runs:
+            for idx in range(first, last + 1):
+                if (idx + 1) << level <= len(LEAVES):  # the node exists
+                    found[(level, idx)] = self._read([(level, idx)])[0]
+        return found
 
 
 def test_a_proof_read_twice_is_read_from_the_store_once() -> None:
@@ -45,18 +50,29 @@ def test_a_proof_read_twice_is_read_from_the_store_once() -> None:
     again = inclusion_proof_from_nodes(read, index=5, size=37)
     assert first == again == inclusion_proof(LEAVES, 5)
     assert len(store.asked) == 1
-    assert cache.hits == cache.misses == len(store.asked[0])
+    assert cache.hits == cache.misses > len(first)  # the last range takes two nodes
 
 
-def test_only_the_missing_nodes_are_read_and_the_answer_keeps_the_order_asked() -> None:
-    cache, store = NodeCache(), Counting()
+def test_a_node_is_read_with_its_tile_and_the_tile_serves_its_neighbours() -> None:
+    cache, store = NodeCache(tile=4), Counting()
     read = cache.reader(store)
-    inclusion_proof_from_nodes(read, index=0, size=32)
-    # A neighbour shares every node but the lowest two with it.
-    assert inclusion_proof_from_nodes(read, index=3, size=32) == inclusion_proof(LEAVES[:32], 3)
-    assert store.asked[1] == [(0, 2), (1, 0)]
-    wanted = [(3, 1), (0, 7), (2, 0), (0, 36)]
+    assert read([(0, 5), (2, 1)]) == list(reader_over_leaves(LEAVES)([(0, 5), (2, 1)]))
+    assert store.asked == [[(0, 4, 7), (2, 0, 3)]]
+    # Level 2 holds nine nodes over 37 leaves (0 to 8): the run 0-3 brought four.
+    assert len(cache) == 8
+    wanted = [(0, 4), (0, 7), (2, 3), (0, 6)]
     assert read(wanted) == list(reader_over_leaves(LEAVES)(wanted))
+    assert len(store.asked) == 1
+    # Only what is missing is read, in tiles, and the answer keeps the order asked.
+    wanted = [(3, 1), (0, 7), (0, 36), (2, 8)]
+    assert read(wanted) == list(reader_over_leaves(LEAVES)(wanted))
+    assert store.asked[1] == [(0, 36, 39), (2, 8, 11), (3, 0, 3)]
+
+
+def test_a_node_the_store_lacks_is_an_error() -> None:
+    read = NodeCache().reader(Counting())
+    with pytest.raises(StorageError, match=r"lacks Merkle node \(0, 37\)"):
+        read([(0, 3), (0, 37)])
 
 
 def test_the_least_recently_used_nodes_go_first() -> None:
@@ -68,6 +84,15 @@ def test_the_least_recently_used_nodes_go_first() -> None:
     assert cache.known([(0, 0), (0, 1), (0, 2), (0, 3)]) == [b"a", None, b"c", b"d"]
 
 
+def test_the_nodes_asked_for_outlast_the_neighbours_read_with_them() -> None:
+    cache = NodeCache(capacity=4, tile=4)
+    read = cache.reader(Counting())
+    read([(0, 1)])  # brings (0, 0) to (0, 3); (0, 1) is the most recently used
+    read([(1, 9)])  # brings (1, 8) to (1, 11): only the last four nodes stay
+    assert cache.known([(0, 1), (1, 9)]) == [None, read([(1, 9)])[0]]
+    assert len(cache) == 4
+
+
 def test_a_cache_of_no_capacity_keeps_nothing() -> None:
     cache, store = NodeCache(capacity=0), Counting()
     read = cache.reader(store)
@@ -77,6 +102,8 @@ def test_a_cache_of_no_capacity_keeps_nothing() -> None:
     assert len(cache) == 0
     with pytest.raises(ValueError, match="negative"):
         NodeCache(capacity=-1)
+    with pytest.raises(ValueError, match="tile"):
+        NodeCache(tile=0)
 
 
 # --- a log's reader with the cache -------------------------------------------------------
