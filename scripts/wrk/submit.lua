@@ -1,8 +1,23 @@
 -- wrk script for scripts/bench_api.py: each connection posts pre-signed submissions, each once.
 -- The bodies file holds one submission per line; thread N of T takes lines N, N+T, N+2T, ...
 -- Counts answers by status so the benchmark knows how many entries were appended (201).
--- An optional third argument paces each connection like a device that waits between
--- submissions: a random think time (exponential, that many milliseconds on average).
+-- An optional third argument paces the submissions: they fall due at random moments (a
+-- Poisson process) that many milliseconds apart on average, counted over all connections,
+-- whatever the server's latency; each goes out on the first connection free after it is
+-- due, as devices in the field submit when they have something, one at a time each.
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } tizbek_timespec;
+int clock_gettime(int clk_id, tizbek_timespec *tp);
+]]
+local clock = ffi.new("tizbek_timespec")
+local CLOCK_MONOTONIC = 1
+
+local function now_ms()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+
 local threads = {}
 local counter = 0
 
@@ -24,15 +39,19 @@ function init(args)
   end
   next_body = 1
   created, other, spent = 0, 0, 0
-  think = tonumber(args[3] or "0")
+  -- This thread's share of the arrivals: one in `total` of them, so `total` times apart.
+  spacing = tonumber(args[3] or "0") * total
+  due = nil
   math.randomseed(os.time() + id)
 end
 
 function delay()
-  if think <= 0 then
+  if spacing <= 0 then
     return 0
   end
-  return -think * math.log(1 - math.random())
+  local now = now_ms()
+  due = (due or now) - spacing * math.log(1 - math.random())
+  return math.max(0, due - now)
 end
 
 function request()
