@@ -126,7 +126,8 @@ class Submission:
     :meth:`checked` has just computed it from the event, so it is not computed
     twice; ``verified_by`` holds the raw public key that :meth:`checked` found
     the signature valid under, so checking it again is free. Nothing else sets
-    either.
+    either, but the sequencer's end of the relay
+    (:mod:`ledger.storage.relay_frames`), for a submission an API worker checked.
     """
 
     event: Event
@@ -162,10 +163,11 @@ class Submission:
 
         Whether ``public`` may sign for the event's actor is the log's to decide
         where the event lands; this only moves the signature check out of the
-        sequencer's critical section.
+        sequencer's critical section. One already checked under ``public`` (by an
+        earlier call, or by the API worker that relayed it) is not checked again.
         """
         canonical = self.signed_bytes()
-        done = Submission(self.event, self.sig, canonical)
+        done = Submission(self.event, self.sig, canonical, self.verified_by)
         done.verify(public)
         return Submission(self.event, self.sig, canonical, public.raw)
 

@@ -12,9 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger.demo import lot_fields
-from ledger.errors import EventFormatError, RuleError, StorageError, VerificationError
+from ledger.errors import (
+    EventFormatError,
+    RuleError,
+    SignatureError,
+    StorageError,
+    VerificationError,
+)
 from ledger.events import Submission, make_event, sign_event
-from ledger.keys import SigningKey
+from ledger.keys import PublicKey, SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.reader import LogReader
 from ledger.storage.relay import RelayClient, serving_sequencer
@@ -24,6 +30,7 @@ from ledger.storage.relay_frames import (
     encode_answer,
     encode_request,
 )
+from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import Appended, SqlLog
 from ledger.storage.tables import ENTRIES
 from tests.storage.logs import label
@@ -48,6 +55,31 @@ def world(tmp_path: Path, database_url: str) -> Iterator[tuple[SqlLog, dict[str,
     finally:
         log.close()
         engine.dispose()
+
+
+def test_the_sequencer_does_not_check_again_what_a_worker_checked(
+    world: tuple[SqlLog, dict[str, SigningKey]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log, keys = world
+    checks: list[str] = []
+    real = PublicKey.verify
+
+    def counted(self: PublicKey, signature: bytes, message: bytes) -> None:
+        checks.append(self.key_id)
+        real(self, signature, message)
+
+    worker = _lot(log, keys["org-a"], "org-a", 1).checked(keys["org-a"].public)
+    _, relayed = decode_request(encode_request(1, worker)[4:])
+    plain = _lot(log, keys["org-b"], "org-b", 1)
+    monkeypatch.setattr(PublicKey, "verify", counted)
+    with GroupCommitter(log) as committer:
+        assert committer.submit_future(relayed).result(timeout=30).new
+        assert checks == []  # the worker's check stands, as the relay's frame says
+        assert committer.submit_future(plain).result(timeout=30).new
+        assert checks == [keys["org-b"].key_id]  # checked once, before the batch
+    # Checking under another key is never skipped.
+    with pytest.raises(SignatureError):
+        relayed.checked(keys["org-b"].public)
 
 
 def test_frames_carry_submissions_entries_and_refusals(
