@@ -209,19 +209,10 @@ class LogReader:
         if size > self._reached:
             with self._single() as conn:
                 self._check_size(conn, size)
-            self._reached = max(self._reached, size)
         if self.nodes is not None:
             return build(self.nodes.reader(self._runs))
-
-        def stored(nodes: Sequence[Node]) -> list[bytes]:
-            with self._single() as conn:
-                try:
-                    return list(node_reader(conn)(nodes))
-                except StorageError:
-                    self._check_size(conn, size)  # a tree larger than the log: say so
-                    raise
-
-        return build(stored)
+        with self._single() as conn:
+            return build(node_reader(conn))
 
     def _runs(self, runs: Sequence[Run]) -> dict[Node, bytes]:
         """The stored nodes in ``runs``, for the node cache."""
