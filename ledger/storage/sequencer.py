@@ -4,6 +4,8 @@ Submitters hand their submissions to a :class:`GroupCommitter` and wait. One
 thread takes whatever has queued up (while the previous batch was committing,
 more arrive) and appends it with :meth:`~ledger.storage.sqllog.SqlLog.append_batch`:
 one lock, one durable commit and one signed checkpoint for the whole batch.
+Those who arrive while the batch's first submissions are being checked join
+the same transaction, so a batch does not wait idle for its last members.
 Each submitter is answered only after that commit, with its own entry or its
 own refusal. Several processes may each run a committer against one database;
 the sequencer lock keeps their batches in one line.
@@ -173,32 +175,17 @@ class GroupCommitter:
         self.close()
 
     def _run(self) -> None:
-        # ``_expected``: how many submitters are likely to be in the next batch,
-        # those just answered (who tend to come straight back) plus those who
-        # queued while the last batch committed. The batch waits for them, up
-        # to ``max_wait``, and not a moment longer once they are all in.
-        stopping = False
-        while not stopping:
+        while True:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            target = min(self.max_batch, self._expected)
-            deadline = time.monotonic() + self.max_wait
-            while len(batch) < self.max_batch:
-                wait = deadline - time.monotonic() if len(batch) < target else 0.0
-                try:
-                    item = self._queue.get(timeout=max(0.0, wait))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
+            batch = _Batch(self, first)
             with self._turn:
                 start = time.perf_counter()
                 self._commit(batch)
-                self._committed(len(batch), start)
+                self._committed(len(batch.items), start)
+            if batch.stopping:
+                return
 
     def _committed(self, count: int, start: float) -> None:
         """After a batch of ``count`` begun at ``start``: WAL and planner bookkeeping, the
@@ -213,17 +200,57 @@ class GroupCommitter:
             self.planner.appended(size)
         self._expected = count + self._queue.qsize()
 
-    def _commit(self, batch: list[_Item]) -> None:
+    def _commit(self, batch: _Batch) -> None:
         try:
-            results = self.log.append_batch([submission for submission, _ in batch])
+            results = self.log.append_batch(batch.take(), batch.take)
         except BaseException as exc:  # the transaction failed: every caller learns why
-            for _, future in batch:
+            for _, future in batch.items:
                 future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future), result in zip(batch.items, results, strict=True):
             if isinstance(result, Appended):
                 future.set_result(result)
             else:
                 future.set_exception(result)
+
+
+class _Batch:
+    """The submissions of one batch, taken from the queue as the batch goes.
+
+    The batch expects as many submitters as the last one answered plus those
+    who queued while it committed (they tend to come straight back). It takes
+    what has queued, and while it has fewer than it expects it waits for
+    more, up to the committer's ``max_wait`` after the first. What arrives
+    while the log checks what it has joins the same transaction (see
+    :meth:`~ledger.storage.sqllog.SqlLog.append_batch`'s ``more``), so the
+    check of the first arrivals overlaps the others' coming.
+    """
+
+    def __init__(self, committer: GroupCommitter, first: _Item) -> None:
+        self._queue = committer._queue
+        self._max = committer.max_batch
+        self._target = min(committer.max_batch, committer._expected)
+        self._deadline = time.monotonic() + committer.max_wait
+        self.items: list[_Item] = [first]
+        self._given = 0
+        #: The queue's end was reached: the committer is closing.
+        self.stopping = False
+
+    def take(self) -> list[Submission]:
+        """The submissions that have arrived since the last call (none: the batch is whole)."""
+        while not self.stopping and len(self.items) < self._max:
+            late = len(self.items) >= self._target or len(self.items) > self._given
+            wait = 0.0 if late else self._deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=max(0.0, wait))
+            except queue.Empty:
+                break
+            if item is None:
+                self.stopping = True
+                break
+            self.items.append(item)
+        fresh = self.items[self._given :]
+        self._given = len(self.items)
+        return [submission for submission, _ in fresh]

@@ -16,7 +16,7 @@ submitters fast on a durable store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from ledger.genesis import Genesis
 from ledger.keyring import Binding
 from ledger.keys import PublicKey, SigningKey
 from ledger.merkle import CompactRange, Node, NodeReader, consistency_proof_from_nodes
-from ledger.note import NoteSigner
+from ledger.note import NoteSigner, VerifierKey
 from ledger.storage.engine import WRITE
 from ledger.storage.hotpath import Driver
 from ledger.storage.state import SqlState
@@ -105,6 +105,71 @@ class _Tail:
 _BINDINGS_KEPT = 10_000
 
 
+class _Checker:
+    """Checks a batch's submissions in turn against the log as the batch extends it."""
+
+    def __init__(self, state: SqlState, log_key: VerifierKey, tree: CompactRange) -> None:
+        self.state = state
+        self.tree = tree
+        self.verifier = ChainVerifier(state=state, log_key=log_key)
+        #: The batch's new entries by signer key and nonce (a resend within the batch).
+        self.batch: dict[tuple[str, str], Entry] = {}
+
+    def check(
+        self,
+        submissions: Sequence[Submission],
+        now: str,
+        results: list[Appended | TizbekError],
+        rows: list[tuple[object, ...]],
+        nodes: dict[Node, bytes],
+    ) -> None:
+        """Check each submission; add its answer, and for a new entry its row and nodes."""
+        for submission in submissions:
+            try:
+                appended = self._one(submission, now)
+            except TizbekError as exc:
+                results.append(exc)
+                continue
+            results.append(appended)
+            if not appended.new:
+                continue
+            entry = appended.entry
+            rows.append(
+                (
+                    entry.seq,
+                    entry.hash,
+                    entry.data,
+                    entry.event["key"],
+                    entry.event["nonce"],
+                    entry.logged_at,
+                )
+            )
+            nodes.update(((lv, ix), h) for lv, ix, h in self.tree.append(entry.hash))
+
+    def _one(self, submission: Submission, now: str) -> Appended:
+        event = submission.event
+        pair = (event["key"], event["nonce"])
+        original = self.batch.get(pair)
+        if original is None:
+            stored = self.state.stored(*pair)
+            original = None if stored is None else Entry.parse(stored)
+        if original is not None:
+            if original.submission == submission:
+                return Appended(original, False)
+            raise EventFormatError(f"nonce {event['nonce']} was already used by this key")
+        tip = self.state.tip()
+        assert tip is not None
+        entry = Entry.build(
+            seq=tip.seq + 1,
+            prev=tip.hash,
+            logged_at=max(now, tip.logged_at),
+            submission=submission,
+        )
+        self.verifier.add(entry)
+        self.batch[pair] = entry
+        return Appended(entry, True)
+
+
 class SqlLog:
     """A log stored in a database, appended to by one sequencer position at a time."""
 
@@ -170,27 +235,39 @@ class SqlLog:
             raise result
         return result.entry, result.new
 
-    def append_batch(self, submissions: Sequence[Submission]) -> list[Appended | TizbekError]:
+    def append_batch(
+        self,
+        submissions: Sequence[Submission],
+        more: Callable[[], Sequence[Submission]] | None = None,
+    ) -> list[Appended | TizbekError]:
         """Append several submissions in one transaction under one checkpoint.
 
         Each submission is checked against the log as extended by those before
         it in the batch; one that fails gets its error in its place of the
         answer and takes no seq, and the others are appended all the same. The
         answers are returned only after the transaction has committed.
+
+        ``more``, if given, is asked for further submissions once those at hand
+        are checked, until it returns none; they join the same transaction and
+        their answers follow in order. A batch thus checks its first arrivals
+        while the rest are still on their way.
         """
         if not submissions:
             return []
         with self._mutex:
             conn = self._connection()
             try:
-                return self._append_batch(conn, submissions)
+                return self._append_batch(conn, submissions, more)
             except BaseException:
                 self._tail = None
                 self.close()  # a connection in an unknown state is not reused
                 raise
 
     def _append_batch(
-        self, conn: Connection, submissions: Sequence[Submission]
+        self,
+        conn: Connection,
+        submissions: Sequence[Submission],
+        more: Callable[[], Sequence[Submission]] | None,
     ) -> list[Appended | TizbekError]:
         tail, self._tail = self._tail, None  # restored only once this batch commits
         with conn.begin():
@@ -213,8 +290,16 @@ class SqlLog:
                     state.prefetch(submissions)
                 tail = self._load_tail(conn, tip)
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
-            now = utc_now()
-            results, rows, nodes = self._check_all(submissions, state, tail.tree, now)
+            results: list[Appended | TizbekError] = []
+            rows: list[tuple[object, ...]] = []
+            nodes: dict[Node, bytes] = {}
+            checker = _Checker(state, self.signer.verifier, tail.tree)
+            while submissions:
+                now = utc_now()
+                checker.check(submissions, now, results, rows, nodes)
+                submissions = more() if more is not None else ()
+                if submissions:
+                    state.prefetch(submissions)
             checkpoint = tail.checkpoint
             if rows:
                 checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
@@ -252,72 +337,6 @@ class SqlLog:
             .limit(1)
         ).one()
         return _Tail(tip, tree, Checkpoint(self.signer.name, row[0], bytes(row[1])), {}, {})
-
-    def _check_all(
-        self,
-        submissions: Sequence[Submission],
-        state: SqlState,
-        tree: CompactRange,
-        now: str,
-    ) -> tuple[list[Appended | TizbekError], list[tuple[object, ...]], dict[Node, bytes]]:
-        """Check each submission in turn; return the answers, new entry rows and new nodes."""
-        verifier = ChainVerifier(state=state, log_key=self.signer.verifier)
-        results: list[Appended | TizbekError] = []
-        rows: list[tuple[object, ...]] = []
-        nodes: dict[Node, bytes] = {}
-        batch: dict[tuple[str, str], Entry] = {}
-        for submission in submissions:
-            try:
-                appended = self._one(submission, state, verifier, batch, now)
-            except TizbekError as exc:
-                results.append(exc)
-                continue
-            results.append(appended)
-            if not appended.new:
-                continue
-            entry = appended.entry
-            rows.append(
-                (
-                    entry.seq,
-                    entry.hash,
-                    entry.data,
-                    entry.event["key"],
-                    entry.event["nonce"],
-                    entry.logged_at,
-                )
-            )
-            nodes.update(((lv, ix), h) for lv, ix, h in tree.append(entry.hash))
-        return results, rows, nodes
-
-    def _one(
-        self,
-        submission: Submission,
-        state: SqlState,
-        verifier: ChainVerifier,
-        batch: dict[tuple[str, str], Entry],
-        now: str,
-    ) -> Appended:
-        event = submission.event
-        pair = (event["key"], event["nonce"])
-        original = batch.get(pair)
-        if original is None:
-            stored = state.stored(*pair)
-            original = None if stored is None else Entry.parse(stored)
-        if original is not None:
-            if original.submission == submission:
-                return Appended(original, False)
-            raise EventFormatError(f"nonce {event['nonce']} was already used by this key")
-        tip = state.tip()
-        assert tip is not None
-        entry = Entry.build(
-            seq=tip.seq + 1,
-            prev=tip.hash,
-            logged_at=max(now, tip.logged_at),
-            submission=submission,
-        )
-        verifier.add(entry)
-        batch[pair] = entry
-        return Appended(entry, True)
 
     def _sign(
         self, conn: Connection, previous: Checkpoint, new: Checkpoint, known: dict[Node, bytes]

@@ -104,6 +104,112 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     assert (report.entries, report.checkpoints) == (6, 5)
 
 
+def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    first = _lot(collector, "almaty-collect", 1)
+    reused = sign_event(
+        collector,
+        make_event(
+            "lot.registered",
+            log=ORIGIN,
+            actor="almaty-collect",
+            key=collector,
+            nonce=first.event["nonce"],
+            **lot_fields(label("almaty-collect", 2)),
+        ),
+    )
+    twice = _lot(collector, "almaty-collect", 1)  # the same lot, under a new nonce
+    parts = [[first, _lot(collector, "almaty-collect", 3)], [first, reused], [twice], []]
+    asked: list[int] = []
+
+    def more() -> list[Submission]:
+        asked.append(1)
+        return parts[len(asked)]
+
+    checkpoints = _count(sql, CHECKPOINTS)
+    results = sql.append_batch(parts[0], more)
+    assert len(asked) == 3  # asked until it gave none
+    made, other, again, refused, registered_twice = results
+    assert isinstance(made, Appended)
+    assert made.entry.seq == 4
+    assert isinstance(other, Appended)
+    assert other.entry.seq == 5
+    assert again == Appended(made.entry, False)  # a resend of an earlier part's submission
+    assert isinstance(refused, EventFormatError)  # its nonce, taken by an earlier part
+    # A later part is checked against the log as the earlier parts extend it.
+    assert isinstance(registered_twice, VerificationError)
+    assert registered_twice.check == "reference"  # the lot exists since the first part
+    assert _count(sql, CHECKPOINTS) == checkpoints + 1  # one transaction, one checkpoint
+    assert audit_database(sql.engine).entries == 6
+
+
+def test_submissions_arriving_during_a_batch_join_it(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    original = sql.append_batch
+    parts: list[int] = []
+    late: list[Any] = []
+    with GroupCommitter(sql, max_wait=0) as committer:
+
+        def watched(batch: Any, more: Any) -> Any:
+            def watched_more() -> Any:
+                if not late:  # queued while the batch's first part was being checked
+                    late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
+                part = more()
+                parts.append(len(part))
+                return part
+
+            parts.append(len(batch))
+            return original(batch, watched_more)
+
+        sql.append_batch = watched  # type: ignore[method-assign]
+        checkpoints = _count(sql, CHECKPOINTS)
+        first = committer.submit_future(_lot(collector, "almaty-collect", 1)).result()
+        second = late[0].result()
+    assert parts == [1, 1, 0]
+    assert (first.entry.seq, second.entry.seq) == (4, 5)
+    assert committer.batches == 1
+    assert committer.submissions == 2
+    assert _count(sql, CHECKPOINTS) == checkpoints + 1
+
+
+def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    original = sql.append_batch
+    late: list[Any] = []
+    with GroupCommitter(sql, max_wait=0) as committer:
+
+        def watched(batch: Any, more: Any) -> Any:
+            def failing_more() -> Any:
+                late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
+                more()
+                raise StorageError("the disk is full")
+
+            return original(batch, failing_more)
+
+        sql.append_batch = watched  # type: ignore[method-assign]
+        entries = _count(sql, ENTRIES)
+        first = committer.submit_future(_lot(collector, "almaty-collect", 1))
+        with pytest.raises(StorageError, match="disk is full"):
+            first.result()
+        with pytest.raises(StorageError, match="disk is full"):
+            late[0].result()
+    assert _count(sql, ENTRIES) == entries  # nothing of the batch was written
+
+
 def test_a_batch_of_refusals_writes_nothing(log: tuple[SqlLog, SigningKey]) -> None:
     sql, _ = log
     results = sql.append_batch([_lot(SigningKey.generate(), "nobody", 1)])
