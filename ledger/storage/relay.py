@@ -112,15 +112,13 @@ class RelayServer:
             self._loop.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        loop = asyncio.get_running_loop()
+        answers = _Answers(asyncio.get_running_loop(), writer)
 
         def answering(ident: int) -> Callable[[Future[Appended]], None]:
             def answer(future: Future[Appended]) -> None:
                 # In the committer's thread, once the batch has committed.
                 exc = future.exception()
-                frame = encode_answer(ident, exc if exc is not None else future.result())
-                with contextlib.suppress(RuntimeError):  # the relay has stopped: no one listens
-                    loop.call_soon_threadsafe(writer.write, frame)
+                answers.put(encode_answer(ident, exc if exc is not None else future.result()))
 
             return answer
 
@@ -143,12 +141,59 @@ class RelayServer:
             writer.close()
 
 
+class _Answers:
+    """The answers for one worker, handed from the committer's thread to the relay's loop.
+
+    A batch answers many submissions at once. The first answer not yet
+    written wakes the loop; those that follow before it runs join it, and the
+    loop writes them all at once: one wake-up and one write per batch, not per
+    answer, on the sequencer's critical path.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, writer: asyncio.StreamWriter) -> None:
+        self._loop = loop
+        self._writer = writer
+        self._lock = threading.Lock()
+        self._frames: list[bytes] = []
+
+    def put(self, frame: bytes) -> None:
+        """Queue ``frame`` for writing (from any thread)."""
+        with self._lock:
+            self._frames.append(frame)
+            if len(self._frames) > 1:
+                return  # a write is already due
+        with contextlib.suppress(RuntimeError):  # the relay has stopped: no one listens
+            self._loop.call_soon_threadsafe(self._write)
+
+    def _write(self) -> None:
+        with self._lock:
+            frames, self._frames = self._frames, []
+        if not self._writer.is_closing():
+            self._writer.write(b"".join(frames))
+
+
 class _Link:
-    """One connection to the sequencer and the requests waiting for its answers."""
+    """One connection to the sequencer and the requests waiting for its answers.
+
+    Requests made in the same turn of the worker's event loop (several HTTP
+    requests are often parsed in one) go out in one write.
+    """
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.pending: dict[int, tuple[asyncio.Future[Appended], Submission]] = {}
+        self._frames: list[bytes] = []
+
+    def send(self, frame: bytes) -> None:
+        """Write ``frame`` at the end of this turn of the loop, with any others sent in it."""
+        self._frames.append(frame)
+        if len(self._frames) == 1:
+            asyncio.get_running_loop().call_soon(self._write)
+
+    def _write(self) -> None:
+        frames, self._frames = self._frames, []
+        if not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
 
     def fail(self, exc: TizbekError) -> None:
         pending, self.pending = self.pending, {}
@@ -187,7 +232,7 @@ class RelayClient:
         ident = self._next
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         link.pending[ident] = (future, submission)
-        link.writer.write(encode_request(ident, submission))
+        link.send(encode_request(ident, submission))
         return await future
 
     def close(self) -> None:

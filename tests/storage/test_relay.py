@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from ledger.events import Submission, make_event, sign_event
 from ledger.keys import PublicKey, SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.reader import LogReader
-from ledger.storage.relay import RelayClient, serving_sequencer
+from ledger.storage.relay import RelayClient, _Answers, serving_sequencer
 from ledger.storage.relay_frames import (
     decode_answer,
     decode_request,
@@ -200,3 +202,76 @@ def test_a_lost_sequencer_fails_what_waits_on_it(
         client.close()
 
     asyncio.run(run())
+
+
+def test_requests_of_one_turn_go_out_in_one_write(
+    world: tuple[SqlLog, dict[str, SigningKey]],
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log, keys = world
+    reader = LogReader(log.engine)
+    subs = [_lot(log, keys["org-a"], "org-a", n) for n in range(1, 32)]
+    writes: list[tuple[str, bytes]] = []
+    real = asyncio.StreamWriter.write
+
+    def counted(self: asyncio.StreamWriter, data: bytes) -> None:
+        writes.append((threading.current_thread().name, bytes(data)))
+        real(self, data)
+
+    async def run(path: Path) -> list[Appended]:
+        client = RelayClient(path, reader.public_key)
+        try:
+            await client.append(subs[0])  # connected
+            writes.clear()
+            return list(await asyncio.gather(*(client.append(s) for s in subs[1:])))
+        finally:
+            client.close()
+
+    log.close()
+    with serving_sequencer(database_url, tmp_path / "k") as path:
+        monkeypatch.setattr(asyncio.StreamWriter, "write", counted)
+        appended = asyncio.run(run(path))
+    assert all(a.new for a in appended)
+    # The worker's 30 requests left in one write (the sequencer's relay thread writes
+    # the answers, in a thread of its own).
+    requests = [data for thread, data in writes if thread == threading.current_thread().name]
+    assert len(requests) == 1
+    assert [decode_request(f)[1] for f in _frames(requests[0])] == subs[1:]
+
+
+def _frames(data: bytes) -> Iterator[bytes]:
+    while data:
+        size = int.from_bytes(data[:4], "big")
+        yield data[4 : 4 + size]
+        data = data[4 + size :]
+
+
+def test_answers_queued_together_are_written_together() -> None:
+    async def run() -> tuple[int, bytes]:
+        ours, theirs = socket.socketpair()
+        reader, their_writer = await asyncio.open_connection(sock=theirs)
+        _, writer = await asyncio.open_connection(sock=ours)
+        writes: list[bytes] = []
+        real = writer.write
+
+        def counted(data: bytes) -> None:
+            writes.append(data)
+            real(data)
+
+        writer.write = counted  # type: ignore[method-assign]
+        answers = _Answers(asyncio.get_running_loop(), writer)
+        # From another thread, as the committer answers a batch, while the loop is busy
+        # (here: joining that thread): one write for all, once the loop comes to it.
+        batch = threading.Thread(target=lambda: [answers.put(b"%03d" % n) for n in range(30)])
+        batch.start()
+        batch.join()
+        received = await reader.readexactly(90)
+        writer.close()
+        their_writer.close()
+        return len(writes), received
+
+    count, received = asyncio.run(run())
+    assert count == 1
+    assert received == b"".join(b"%03d" % n for n in range(30))
