@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -59,9 +60,9 @@ class PublicKey:
         """Build from standard base64 of the 32 raw bytes."""
         return cls.from_raw(b64decode_strict(text, what="public key"))
 
-    @property
+    @functools.cached_property
     def key_id(self) -> str:
-        """Lowercase hex SHA-256 of the raw public key."""
+        """Lowercase hex SHA-256 of the raw public key (computed once: every check asks)."""
         return key_id_of(self.raw)
 
     @property
