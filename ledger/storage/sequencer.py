@@ -66,7 +66,8 @@ class GroupCommitter:
         #: Batches committed by their lone caller's own thread (see ``submit``).
         self.inline = 0
         #: Batches committed, the submissions they held, and the seconds spent committing
-        #: them: with the time they were taken over, how busy the sequencer was.
+        #: them (less those a batch spent waiting for its late members): with the time
+        #: they were taken over, how busy the sequencer was.
         self.batches = 0
         self.submissions = 0
         self.busy = 0.0
@@ -183,7 +184,7 @@ class GroupCommitter:
             with self._turn:
                 start = time.perf_counter()
                 self._commit(batch)
-                self._committed(len(batch.items), start)
+                self._committed(len(batch.items), start + batch.waited)
             if batch.stopping:
                 return
 
@@ -237,16 +238,21 @@ class _Batch:
         self._given = 0
         #: The queue's end was reached: the committer is closing.
         self.stopping = False
+        #: Seconds spent waiting for submissions after the first.
+        self.waited = 0.0
 
     def take(self) -> list[Submission]:
         """The submissions that have arrived since the last call (none: the batch is whole)."""
         while not self.stopping and len(self.items) < self._max:
             late = len(self.items) >= self._target or len(self.items) > self._given
             wait = 0.0 if late else self._deadline - time.monotonic()
+            began = time.perf_counter()
             try:
                 item = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 break
+            finally:
+                self.waited += time.perf_counter() - began
             if item is None:
                 self.stopping = True
                 break

@@ -182,6 +182,28 @@ def test_submissions_arriving_during_a_batch_join_it(log: tuple[SqlLog, SigningK
     assert _count(sql, CHECKPOINTS) == checkpoints + 1
 
 
+def test_a_batch_waiting_for_members_is_not_counted_as_busy(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    sql, authority = log
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    with GroupCommitter(sql, max_wait=0.5) as committer:
+        with committer._turn:  # both queued before the first batch starts: one batch of two
+            pair = [committer.submit_future(_lot(collector, "almaty-collect", n)) for n in (1, 2)]
+        for future in pair:
+            future.result()
+        assert (committer.batches, committer.submissions) == (1, 2)
+        # The next batch expects two again and waits the full half second for the second.
+        started = time.perf_counter()
+        committer.submit_future(_lot(collector, "almaty-collect", 3)).result()
+        assert time.perf_counter() - started >= 0.5
+        assert committer.batches == 2
+        assert committer.busy < 0.5  # the two commits, without the wait
+
+
 def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = SigningKey.generate()
