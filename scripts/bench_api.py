@@ -70,12 +70,14 @@ def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, byt
     """Register the collectors, bind 64 device keys and issue each device a block of labels;
     return (org, key seed, label block) per device."""
     devices = []
+    blocks: set[str] = set()
     with httpx.Client(base_url=base, timeout=30) as client:
 
         def post(key: SigningKey, actor: str, etype: str, **fields: Any) -> None:
             event = make_event(etype, log=origin, actor=actor, key=key, **fields)
             answer = client.post("/v1/events", json=sign_event(key, event).to_json())
-            answer.raise_for_status()
+            if answer.is_error:
+                raise SystemExit(f"setting up: {etype} refused: {answer.text}")
 
         for n in range(ORGS):
             org = f"collector-{n}"
@@ -103,6 +105,9 @@ def _setup(base: str, origin: str, authority: SigningKey) -> list[tuple[str, byt
                     label="device",
                 )
                 block = ids.random_block()
+                while block in blocks:  # the log refuses a block issued before (64 draws: 1 in 460)
+                    block = ids.random_block()
+                blocks.add(block)
                 post(
                     authority,
                     "kz-eco",
