@@ -240,12 +240,26 @@ class _Batch:
         self.stopping = False
         #: Seconds spent waiting for submissions after the first.
         self.waited = 0.0
+        #: No more members: the batch has those it expects, or has waited long enough.
+        self._whole = False
 
     def take(self) -> list[Submission]:
-        """The submissions that have arrived since the last call (none: the batch is whole)."""
+        """The submissions that have arrived since the last call (none: the batch is whole).
+
+        While the batch holds fewer than it expects, this waits for the next
+        arrival. Arrivals join until ``max_wait`` after the first has passed;
+        what has queued by then still joins, and later ones wait for the next
+        batch. So under a steady stream a batch does not keep growing while
+        its first members wait for their answers.
+        """
+        if self._whole:
+            return []
         while not self.stopping and len(self.items) < self._max:
-            late = len(self.items) >= self._target or len(self.items) > self._given
-            wait = 0.0 if late else self._deadline - time.monotonic()
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                self._whole = True  # one last look at the queue, without waiting
+            expecting = len(self.items) < self._target and len(self.items) == self._given
+            wait = left if expecting and not self._whole else 0.0
             began = time.perf_counter()
             try:
                 item = self._queue.get(timeout=max(0.0, wait))
@@ -259,4 +273,6 @@ class _Batch:
             self.items.append(item)
         fresh = self.items[self._given :]
         self._given = len(self.items)
+        if not fresh:
+            self._whole = True
         return [submission for submission, _ in fresh]

@@ -149,7 +149,10 @@ def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
     assert audit_database(sql.engine).entries == 6
 
 
-def test_submissions_arriving_during_a_batch_join_it(log: tuple[SqlLog, SigningKey]) -> None:
+@pytest.mark.parametrize("max_wait", [5.0, 0.0])
+def test_a_batch_takes_late_arrivals_until_its_wait_is_over(
+    log: tuple[SqlLog, SigningKey], max_wait: float
+) -> None:
     sql, authority = log
     collector = SigningKey.generate()
     sql.append(_registered(authority, "almaty-collect"))
@@ -158,7 +161,7 @@ def test_submissions_arriving_during_a_batch_join_it(log: tuple[SqlLog, SigningK
     original = sql.append_batch
     parts: list[int] = []
     late: list[Any] = []
-    with GroupCommitter(sql, max_wait=0) as committer:
+    with GroupCommitter(sql, max_wait=max_wait) as committer:
 
         def watched(batch: Any, more: Any) -> Any:
             def watched_more() -> Any:
@@ -173,13 +176,18 @@ def test_submissions_arriving_during_a_batch_join_it(log: tuple[SqlLog, SigningK
 
         sql.append_batch = watched  # type: ignore[method-assign]
         checkpoints = _count(sql, CHECKPOINTS)
+        started = time.perf_counter()
         first = committer.submit_future(_lot(collector, "almaty-collect", 1)).result()
         second = late[0].result()
-    assert parts == [1, 1, 0]
+        waited = time.perf_counter() - started
     assert (first.entry.seq, second.entry.seq) == (4, 5)
-    assert committer.batches == 1
-    assert committer.submissions == 2
-    assert _count(sql, CHECKPOINTS) == checkpoints + 1
+    assert waited < 5  # the batch expected one, and had it: it did not wait out its time
+    if max_wait:  # it joins the batch, whose time is not over
+        assert parts == [1, 1, 0]
+        assert _count(sql, CHECKPOINTS) == checkpoints + 1
+    else:  # a batch whose time is over leaves later arrivals to the next
+        assert parts == [1, 0, 1, 0]
+        assert _count(sql, CHECKPOINTS) == checkpoints + 2
 
 
 def test_a_batch_waiting_for_members_is_not_counted_as_busy(
