@@ -31,6 +31,28 @@ def _count(sql: SqlLog, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _collector(sql: SqlLog, authority: SigningKey) -> SigningKey:
+    """Register ``almaty-collect``, bind it a new key and issue it labels; return the key."""
+    collector = SigningKey.generate()
+    sql.append(_registered(authority, "almaty-collect"))
+    sql.append(_bound(authority, collector, "almaty-collect"))
+    sql.append(issued(authority, "almaty-collect"))
+    return collector
+
+
+def _same_nonce(collector: SigningKey, earlier: Submission, n: int) -> Submission:
+    """Lot ``n``'s registration, reusing the nonce of ``earlier``."""
+    event = make_event(
+        "lot.registered",
+        log=ORIGIN,
+        actor="almaty-collect",
+        key=collector,
+        nonce=earlier.event["nonce"],
+        **lot_fields(label("almaty-collect", n)),
+    )
+    return sign_event(collector, event)
+
+
 def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = SigningKey.generate()
@@ -38,17 +60,7 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     sql.append(stored)
     sql.append(issued(authority, "almaty-collect"))
     registered = _lot(collector, "almaty-collect", 1)
-    reused = sign_event(
-        collector,
-        make_event(
-            "lot.registered",
-            log=ORIGIN,
-            actor="almaty-collect",
-            key=collector,
-            nonce=registered.event["nonce"],
-            **lot_fields(label("almaty-collect", 2)),
-        ),
-    )
+    reused = _same_nonce(collector, registered, 2)
     stranger = _lot(SigningKey.generate(), "almaty-collect", 3)
     too_light = _lot(collector, "almaty-collect", 4, weight_g=0)
     batch = [_bound(authority, collector, "almaty-collect"), registered, registered, reused]
@@ -108,22 +120,9 @@ def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
     log: tuple[SqlLog, SigningKey],
 ) -> None:
     sql, authority = log
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     first = _lot(collector, "almaty-collect", 1)
-    reused = sign_event(
-        collector,
-        make_event(
-            "lot.registered",
-            log=ORIGIN,
-            actor="almaty-collect",
-            key=collector,
-            nonce=first.event["nonce"],
-            **lot_fields(label("almaty-collect", 2)),
-        ),
-    )
+    reused = _same_nonce(collector, first, 2)
     twice = _lot(collector, "almaty-collect", 1)  # the same lot, under a new nonce
     parts = [[first, _lot(collector, "almaty-collect", 3)], [first, reused], [twice], []]
     asked: list[int] = []
@@ -154,10 +153,7 @@ def test_a_batch_takes_late_arrivals_until_its_wait_is_over(
     log: tuple[SqlLog, SigningKey], max_wait: float
 ) -> None:
     sql, authority = log
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     original = sql.append_batch
     parts: list[int] = []
     late: list[Any] = []
@@ -194,10 +190,7 @@ def test_a_batch_waiting_for_members_is_not_counted_as_busy(
     log: tuple[SqlLog, SigningKey],
 ) -> None:
     sql, authority = log
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     with GroupCommitter(sql, max_wait=0.5) as committer:
         with committer._turn:  # both queued before the first batch starts: one batch of two
             pair = [committer.submit_future(_lot(collector, "almaty-collect", n)) for n in (1, 2)]
@@ -214,10 +207,7 @@ def test_a_batch_waiting_for_members_is_not_counted_as_busy(
 
 def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     original = sql.append_batch
     late: list[Any] = []
     with GroupCommitter(sql, max_wait=0) as committer:
@@ -295,10 +285,7 @@ def test_group_commit_serves_many_threads(log: tuple[SqlLog, SigningKey]) -> Non
 
 def test_a_lone_submitter_commits_in_its_own_thread(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     with GroupCommitter(sql) as committer:
         # Kept from the sequencer thread: every lone commit must happen in the caller's.
         sequencer = committer._thread.ident
@@ -370,10 +357,7 @@ def test_two_logs_on_one_database_take_turns(log: tuple[SqlLog, SigningKey]) -> 
     """A log object's memory of the tail is dropped when another one appended meanwhile."""
     sql, authority = log
     other = SqlLog(sql.engine, sql.signer)
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
+    collector = _collector(sql, authority)
     for n in range(6):
         writer = (sql, other)[n % 2]
         entry, _ = writer.append(_lot(collector, "almaty-collect", n))
@@ -398,11 +382,7 @@ def _sqlite_log_with_collector(log: tuple[SqlLog, SigningKey]) -> tuple[SqlLog, 
     sql, authority = log
     if sql.engine.dialect.name != "sqlite":
         pytest.skip("a SQLite write-ahead log")
-    collector = SigningKey.generate()
-    sql.append(_registered(authority, "almaty-collect"))
-    sql.append(_bound(authority, collector, "almaty-collect"))
-    sql.append(issued(authority, "almaty-collect"))
-    return sql, collector
+    return sql, _collector(sql, authority)
 
 
 def test_sqlite_checkpoints_its_wal_off_the_append_path(log: tuple[SqlLog, SigningKey]) -> None:
