@@ -224,7 +224,7 @@ class _Batch:
     who queued while it committed (they tend to come straight back). It takes
     what has queued, and while it has fewer than it expects it waits for
     more, up to the committer's ``max_wait`` after the first. What arrives
-    while the log checks what it has joins the same transaction (see
+    until then, while the log checks what it has, joins the same transaction (see
     :meth:`~ledger.storage.sqllog.SqlLog.append_batch`'s ``more``), so the
     check of the first arrivals overlaps the others' coming.
     """
@@ -240,7 +240,7 @@ class _Batch:
         self.stopping = False
         #: Seconds spent waiting for submissions after the first.
         self.waited = 0.0
-        #: No more members: the batch has those it expects, or has waited long enough.
+        #: No more members: its wait is over, or a look at the queue found nobody new.
         self._whole = False
 
     def take(self) -> list[Submission]:
