@@ -256,15 +256,20 @@ def test_answers_queued_together_are_written_together() -> None:
         writes: list[bytes] = []
         real = writer.write
 
-        def counted(data: bytes) -> None:
-            writes.append(data)
+        def counted(data: bytes | bytearray | memoryview) -> None:
+            writes.append(bytes(data))
             real(data)
 
         writer.write = counted  # type: ignore[method-assign]
         answers = _Answers(asyncio.get_running_loop(), writer)
+
         # From another thread, as the committer answers a batch, while the loop is busy
         # (here: joining that thread): one write for all, once the loop comes to it.
-        batch = threading.Thread(target=lambda: [answers.put(b"%03d" % n) for n in range(30)])
+        def answer_batch() -> None:
+            for n in range(30):
+                answers.put(b"%03d" % n)
+
+        batch = threading.Thread(target=answer_batch)
         batch.start()
         batch.join()
         received = await reader.readexactly(90)

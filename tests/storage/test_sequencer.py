@@ -170,7 +170,7 @@ def test_a_batch_takes_late_arrivals_until_its_wait_is_over(
             parts.append(len(batch))
             return original(batch, watched_more)
 
-        sql.append_batch = watched  # type: ignore[method-assign]
+        sql.append_batch = watched  # type: ignore[method-assign,assignment]
         checkpoints = _count(sql, CHECKPOINTS)
         started = time.perf_counter()
         first = committer.submit_future(_lot(collector, "almaty-collect", 1)).result()
@@ -220,7 +220,7 @@ def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, Signin
 
             return original(batch, failing_more)
 
-        sql.append_batch = watched  # type: ignore[method-assign]
+        sql.append_batch = watched  # type: ignore[method-assign,assignment]
         entries = _count(sql, ENTRIES)
         first = committer.submit_future(_lot(collector, "almaty-collect", 1))
         with pytest.raises(StorageError, match="disk is full"):
