@@ -7,7 +7,7 @@ import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from ledger.storage.audit import audit_database
 from tests.storage.workers import fork_appender, log_with_workers
@@ -26,6 +26,29 @@ def _wait_for_appends(ack: Path, before: int, child: BaseProcess, limit: float =
     raise AssertionError(f"the appending child acknowledged nothing in {limit} s")
 
 
+def _server_settled(engine: Engine, limit: float = 30) -> None:
+    """On PostgreSQL, wait until no other session works in the log's database.
+
+    A killed client's server process may still be committing: the inserts and
+    their COMMIT go out in one round trip, and the server finishes what it was
+    sent. What it commits was never acknowledged, but an audit begun before it
+    ends would count one entry fewer than a read just after.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    busy = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+    )
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if conn.execute(busy).scalar_one() == 0:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"the killed appender's session still works after {limit} s")
+
+
 def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
     engine, _ = log_with_workers(tmp_path, database_url, ["org"])
     ack = tmp_path / "ack"
@@ -41,6 +64,7 @@ def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
         time.sleep(rng.uniform(0.0, 0.5))
         child.kill()  # SIGKILL: no cleanup, no flush, no rollback in the child
         child.join()
+        _server_settled(engine)
         # The log verifies after every kill: from where the last audit ended (what came
         # before is replayed, its signatures taken as checked), and in full at the end.
         report = audit_database(engine, from_seq=len(stored))
