@@ -114,27 +114,24 @@ class _Checker:
         self.verifier = ChainVerifier(state=state, log_key=log_key)
         #: The batch's new entries by signer key and nonce (a resend within the batch).
         self.batch: dict[tuple[str, str], Entry] = {}
+        #: Each submission's answer, in order; the new entries' rows; the new tree nodes.
+        self.results: list[Appended | TizbekError] = []
+        self.rows: list[tuple[object, ...]] = []
+        self.nodes: dict[Node, bytes] = {}
 
-    def check(
-        self,
-        submissions: Sequence[Submission],
-        now: str,
-        results: list[Appended | TizbekError],
-        rows: list[tuple[object, ...]],
-        nodes: dict[Node, bytes],
-    ) -> None:
-        """Check each submission; add its answer, and for a new entry its row and nodes."""
+    def check(self, submissions: Sequence[Submission], now: str) -> None:
+        """Check each submission; keep its answer, and for a new entry its row and nodes."""
         for submission in submissions:
             try:
                 appended = self._one(submission, now)
             except TizbekError as exc:
-                results.append(exc)
+                self.results.append(exc)
                 continue
-            results.append(appended)
+            self.results.append(appended)
             if not appended.new:
                 continue
             entry = appended.entry
-            rows.append(
+            self.rows.append(
                 (
                     entry.seq,
                     entry.hash,
@@ -144,7 +141,7 @@ class _Checker:
                     entry.logged_at,
                 )
             )
-            nodes.update(((lv, ix), h) for lv, ix, h in self.tree.append(entry.hash))
+            self.nodes.update(((lv, ix), h) for lv, ix, h in self.tree.append(entry.hash))
 
     def _one(self, submission: Submission, now: str) -> Appended:
         event = submission.event
@@ -290,16 +287,14 @@ class SqlLog:
                     state.prefetch(submissions)
                 tail = self._load_tail(conn, tip)
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
-            results: list[Appended | TizbekError] = []
-            rows: list[tuple[object, ...]] = []
-            nodes: dict[Node, bytes] = {}
             checker = _Checker(state, self.signer.verifier, tail.tree)
             while submissions:
                 now = utc_now()
-                checker.check(submissions, now, results, rows, nodes)
+                checker.check(submissions, now)
                 submissions = more() if more is not None else ()
                 if submissions:
                     state.prefetch(submissions)
+            rows, nodes = checker.rows, checker.nodes
             checkpoint = tail.checkpoint
             if rows:
                 checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
@@ -326,7 +321,7 @@ class SqlLog:
         assert new_tip is not None
         self._tail = _Tail(new_tip, tail.tree, checkpoint, bindings, orgs)
         self._public_keys.update(state.public_keys())
-        return results
+        return checker.results
 
     def _load_tail(self, conn: Connection, tip: Tip) -> _Tail:
         """Read the edge of the tree and the latest checkpoint at ``tip``."""
