@@ -13,11 +13,11 @@ SQLite, where a statement costs no round trip, each table has its own.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import Connection
 
@@ -39,7 +39,7 @@ def _from_json(kind: str, at: int) -> str:
 
 
 def _json_rows(rows: Sequence[Sequence[object]]) -> str:
-    return json.dumps(rows, separators=(",", ":"), default=bytes.hex)
+    return orjson.dumps(rows, default=bytes.hex).decode()
 
 
 @functools.lru_cache(maxsize=64)

@@ -9,9 +9,10 @@ replay produced), so the live projections and a rebuild cannot differ.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from ledger.custody.rules import Doc, DocKey
 from ledger.insight import flows
@@ -33,7 +34,7 @@ _KEY_COLUMNS = [
 
 def doc_json(doc: Doc) -> str:
     """A document as stored: compact JSON with sorted keys."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def binding_rows(bindings: Iterable[Binding]) -> list[tuple[Any, ...]]:

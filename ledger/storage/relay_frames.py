@@ -17,6 +17,8 @@ import json
 import struct
 from typing import Any
 
+import orjson
+
 from ledger import errors
 from ledger.entries import Entry
 from ledger.errors import StorageError, TizbekError
@@ -55,7 +57,7 @@ def decode_request(body: bytes) -> tuple[int, Submission]:
         verified, at = body[at : at + 32], at + 32
     sig = body[at : at + sig_size].decode("ascii")
     canonical = body[at + sig_size :]
-    event = json.loads(canonical)
+    event = orjson.loads(canonical)
     return ident, Submission(event, sig, canonical, verified)
 
 

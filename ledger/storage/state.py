@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select
 
 from ledger.chain import MemoryState, Tip
@@ -197,7 +197,7 @@ class SqlState:
 
     def _take_docs(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         for ident, text in rows:
-            self._docs[(kind, ident)] = json.loads(text)
+            self._docs[(kind, ident)] = orjson.loads(text)
 
     def doc(self, kind: str, ident: str) -> Doc | None:
         """The custody document of an organisation, lot, transfer or revision."""

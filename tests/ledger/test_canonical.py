@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -79,8 +80,9 @@ def test_fast_path_equals_rfc8785(value: Any) -> None:
         {"\ue000": 1, "\U0001f600": 2, "a": 3},
         {"\x00\x1f\x7f": '\x08\x0c\n\r\t\x01\u2028\u2029"\\/'},
         {"": "", "k": [0, -0, 1, -(2**53 - 1)]},
+        functools.reduce(lambda inner, _: [inner], range(300), {"a": 1}),
     ],
-    ids=["private-use-vs-astral-keys", "escapes", "empty-and-ints"],
+    ids=["private-use-vs-astral-keys", "escapes", "empty-and-ints", "nested-300-deep"],
 )
 def test_known_tricky_values_match_rfc8785(value: Any) -> None:
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
