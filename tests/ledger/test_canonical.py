@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
@@ -74,13 +73,21 @@ def test_fast_path_equals_rfc8785(value: Any) -> None:
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
 
 
+def _nested(depth: int) -> Any:
+    """An object nested in ``depth`` arrays (orjson refuses more than 254 levels)."""
+    value: Any = {"a": 1}
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     "value",
     [
         {"\ue000": 1, "\U0001f600": 2, "a": 3},
         {"\x00\x1f\x7f": '\x08\x0c\n\r\t\x01\u2028\u2029"\\/'},
         {"": "", "k": [0, -0, 1, -(2**53 - 1)]},
-        functools.reduce(lambda inner, _: [inner], range(300), {"a": 1}),
+        _nested(300),
     ],
     ids=["private-use-vs-astral-keys", "escapes", "empty-and-ints", "nested-300-deep"],
 )
