@@ -48,9 +48,14 @@ class LogEntry(SQLModel, table=True):
 
 
 class TreeNode(SQLModel, table=True):
-    """The hash of a perfect subtree ``(level, idx)`` of the Merkle tree."""
+    """The hash of a perfect subtree ``(level, idx)`` of the Merkle tree.
+
+    On SQLite the table is its primary key's B-tree (``WITHOUT ROWID``), so
+    looking a node up reads one B-tree rather than an index and then the table.
+    """
 
     __tablename__ = "tree_nodes"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

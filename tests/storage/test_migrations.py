@@ -99,3 +99,57 @@ def test_dropping_the_leaf_hash_index_keeps_a_live_log_whole(
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     engine.dispose()
+
+
+def test_tree_nodes_without_rowid_keeps_a_live_log_whole(database_url: str, tmp_path: Path) -> None:
+    """0010 down and up on a log with entries: on SQLite the Merkle nodes move into their key's
+    B-tree and back, each node kept as it was; the log still verifies, proves, appends, and its
+    nodes stay append-only."""
+    create_log(
+        database_url, keys=tmp_path / "k", origin=ORIGIN, authority_id="kz-auth", authority_name="A"
+    )
+    engine = make_engine(database_url)
+    log = SqlLog.open(engine, tmp_path / "k" / "log.key")
+    authority = SigningKey.load(tmp_path / "k" / "authority.key")
+    for org in ("org-a", "org-b", "org-c"):
+        log.append(registered(authority, org))
+    log.close()
+    sqlite = engine.dialect.name == "sqlite"
+
+    def nodes() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT level, idx, hash FROM tree_nodes ORDER BY 1, 2"))
+            return [tuple(row) for row in rows]
+
+    def without_rowid() -> bool:
+        with engine.connect() as conn:
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tree_nodes'")
+            ).scalar_one()
+        return "WITHOUT ROWID" in str(sql).upper()
+
+    before, entries = nodes(), audit_database(engine).entries
+    assert len(before) > 4
+    if sqlite:
+        assert without_rowid()
+    engine.dispose()
+    migrate.downgrade(database_url, "0009")
+    engine = make_engine(database_url)
+    assert nodes() == before
+    if sqlite:
+        assert not without_rowid()
+    engine.dispose()
+    migrate.upgrade(database_url)
+    migrate.check(database_url)
+    engine = make_engine(database_url)
+    assert nodes() == before
+    if sqlite:
+        assert without_rowid()
+    log = SqlLog.open(engine, tmp_path / "k" / "log.key")
+    log.append(registered(authority, "org-d"))
+    log.close()
+    assert audit_database(engine).entries == entries + 1
+    for statement in ("UPDATE tree_nodes SET hash = hash", "DELETE FROM tree_nodes"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    engine.dispose()
