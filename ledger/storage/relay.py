@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from ledger.errors import StorageError, TizbekError
 from ledger.events import Submission
+from ledger.heap import freeze_startup_heap
 from ledger.keys import PublicKey
 from ledger.storage.create import LOG_KEY_FILE
 from ledger.storage.engine import make_engine
@@ -305,8 +305,7 @@ def serving_sequencer(url: str, keys: Path) -> Iterator[Path]:
         # the SQL toolkit's caches) with it: out of the cyclic collector's sight, a full
         # collection takes well under a millisecond instead of about 100 ms, during which
         # the sequencer, and every worker's appends with it, would stand still.
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()
         try:
             yield server.path
         finally:
