@@ -6,8 +6,9 @@ and then the table, two B-trees and, on a large log, two pages that may have
 left the operating system's cache. An inclusion proof reads some twenty nodes.
 Without the row id the table is the key's B-tree itself, and the nodes of a
 level lie side by side in it. Measured on a log of 1,000,000 entries with the
-page cache dropped first: an inclusion proof's p99 fell from 3.7 to 4.4 ms to
-1.3 to 1.9 ms, and the table from 28,686 pages to 20,702 (docs/performance.md).
+page cache dropped first: an inclusion proof's p99 fell from 1.9-2.4 ms to
+1.2-1.5 ms (from 3.7-4.4 ms to 1.3-1.9 ms on vacuumed copies), and the table
+from 28,686 pages to 20,702 (docs/performance.md).
 
 The table is rebuilt with every node copied as it is, and its append-only
 triggers made again. PostgreSQL has no such distinction; nothing changes there.
