@@ -85,9 +85,7 @@ def create_app(
         app.state.services = Services(
             committer, reader, signer, links, ShareLinks.for_log(signer.key)
         )
-        # What start-up built (routes, schemas, the SQL toolkit's caches) lives as long as
-        # the server: moved out of the collector's sight, a full collection under load
-        # takes about a millisecond instead of some fifty, which showed as tail latency.
+        # Full collections walking what start-up built showed as tail latency.
         freeze_startup_heap()
         try:
             yield

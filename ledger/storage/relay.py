@@ -301,10 +301,7 @@ def serving_sequencer(url: str, keys: Path) -> Iterator[Path]:
     committer = GroupCommitter(log)
     try:
         server = RelayServer(committer).start()
-        # This process lives as long as the server, and what it built so far (the modules,
-        # the SQL toolkit's caches) with it: out of the cyclic collector's sight, a full
-        # collection takes well under a millisecond instead of about 100 ms, during which
-        # the sequencer, and every worker's appends with it, would stand still.
+        # A full collection here would stop the sequencer, and every worker's appends.
         freeze_startup_heap()
         try:
             yield server.path
