@@ -8,16 +8,25 @@ rows and scans them whole: measured on this project's benchmark, a batch's
 lookups went from 1 ms to 17 ms within 20,000 entries. A long-running
 sequencer (``tizbek serve``) therefore runs ``ANALYZE`` itself, in a thread of
 its own, each time the log has doubled since the statistics were last taken:
-some twenty times on the way to a million entries, each costing the server
-well under a second, and never on the append path. (``ANALYZE`` takes no lock
-that blocks appends or reads, and it also makes PostgreSQL plan the prepared
-statements again.)
+some twenty times on the way to a million entries, and never on the append
+path. (``ANALYZE`` takes no lock that blocks appends or reads, and it also
+makes PostgreSQL plan the prepared statements again.)
+
+The plans need the tables' sizes and a rough spread of their keys, not fine
+selectivities, so the statistics are taken from a small sample (a target of
+10: 3,000 rows a table instead of 30,000, a quarter of the work), one table at
+a time, pausing after each for as long as it took. A whole-database
+``ANALYZE`` at the default target held a core for a third of a second at
+27,000 entries, and for 1.5 to 2.7 s on a loaded two-core server,
+where the appends queued behind it; taken this way it never holds a core for
+more than a few tens of milliseconds at a time, nor more than half of one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Engine, text
 
@@ -25,6 +34,9 @@ log = logging.getLogger("tizbek.planner")
 
 #: Below this many entries every plan is fast; no statistics are taken.
 SMALLEST = 1_000
+
+#: PostgreSQL's statistics target for the tables' samples (300 rows per unit).
+STATISTICS_TARGET = 10
 
 
 class PlannerStatistics:
@@ -59,11 +71,23 @@ class PlannerStatistics:
             ).scalar_one_or_none()
         return max(0, int(found or 0))
 
+    def _tables(self) -> list[str]:
+        """The log database's tables, each quoted as a name for SQL."""
+        quote = self.engine.dialect.identifier_preparer.quote
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+            return sorted(quote(name) for name in found)
+
     def _analyze(self) -> None:
         try:
-            with self.engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
+            for table in self._tables():
+                started = time.perf_counter()
+                with self.engine.begin() as conn:
+                    conn.execute(text(f"SET LOCAL default_statistics_target = {STATISTICS_TARGET}"))
+                    conn.execute(text(f"ANALYZE {table}"))
+                time.sleep(time.perf_counter() - started)
             self.taken += 1
         except Exception:  # statistics are an optimisation: the log goes on without them
             log.exception("taking planner statistics failed")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from ledger.keys import SigningKey
-from ledger.storage.planner import SMALLEST, PlannerStatistics
+from ledger.storage.planner import SMALLEST, STATISTICS_TARGET, PlannerStatistics
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import SqlLog
 
@@ -40,6 +40,35 @@ def test_statistics_are_taken_each_time_the_log_doubles(log: tuple[SqlLog, Signi
     planner.appended(2 * SMALLEST + 5)
     planner.wait()
     assert (planner.taken, planner.due) == (2, 4 * SMALLEST + 10)
+
+
+def test_statistics_cover_every_table_from_a_small_sample(log: tuple[SqlLog, SigningKey]) -> None:
+    sql, _ = log
+    if sql.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    with sql.engine.begin() as conn:
+        # A table of 500 distinct values: the default target would keep 101 histogram bounds.
+        conn.execute(text("CREATE TABLE planner_probe (n integer)"))
+        conn.execute(text("INSERT INTO planner_probe SELECT generate_series(1, 500)"))
+    planner = PlannerStatistics(sql.engine)
+    planner.appended(SMALLEST)
+    planner.wait()
+    assert planner.taken == 1
+    with sql.engine.connect() as conn:
+        never = conn.execute(
+            text(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples < 0"
+                " AND relnamespace = current_schema()::regnamespace"
+            )
+        ).all()
+        bounds = conn.execute(
+            text(
+                "SELECT array_length(histogram_bounds, 1) FROM pg_stats"
+                " WHERE tablename = 'planner_probe' AND attname = 'n'"
+            )
+        ).scalar_one()
+    assert never == []
+    assert bounds == STATISTICS_TARGET + 1
 
 
 @pytest.mark.parametrize("counted", [0, 5_000])
