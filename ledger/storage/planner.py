@@ -17,7 +17,7 @@ selectivities, so the statistics are taken from a small sample (a target of
 10: 3,000 rows a table instead of 30,000, a quarter of the work), one table at
 a time, pausing after each for as long as it took. A whole-database
 ``ANALYZE`` at the default target held a core for a third of a second at
-27,000 entries, and for 1.5 to 2.7 s on a loaded two-core server,
+27,000 entries, and for 1.2 to 2.7 s on a loaded two-core server,
 where the appends queued behind it; taken this way it never holds a core for
 more than a few tens of milliseconds at a time, nor more than half of one.
 """
