@@ -48,12 +48,13 @@ class PlannerStatistics:
         self.due: int | None = None
         self.taken = 0
         self._busy = threading.Lock()
+        self._stopping = threading.Event()
 
     def appended(self, size: int) -> None:
         """Note that the log now holds ``size`` entries; take statistics if they are due."""
         if self.due is None:
             self.due = max(SMALLEST, 2 * self._counted())
-        if size < self.due or not self._busy.acquire(blocking=False):
+        if size < self.due or self._stopping.is_set() or not self._busy.acquire(blocking=False):
             return
         self.due = 2 * size
         threading.Thread(target=self._analyze, name="tizbek-analyze", daemon=True).start()
@@ -62,6 +63,11 @@ class PlannerStatistics:
         """Return once no statistics are being taken."""
         with self._busy:
             pass
+
+    def stop(self) -> None:
+        """Take no more statistics: end a round under way after its current table."""
+        self._stopping.set()
+        self.wait()
 
     def _counted(self) -> int:
         """How many entries the statistics last taken counted (0 if never taken)."""
@@ -87,7 +93,8 @@ class PlannerStatistics:
                 with self.engine.begin() as conn:
                     conn.execute(text(f"SET LOCAL default_statistics_target = {STATISTICS_TARGET}"))
                     conn.execute(text(f"ANALYZE {table}"))
-                time.sleep(time.perf_counter() - started)
+                if self._stopping.wait(time.perf_counter() - started):
+                    return
             self.taken += 1
         except Exception:  # statistics are an optimisation: the log goes on without them
             log.exception("taking planner statistics failed")

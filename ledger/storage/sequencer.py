@@ -163,7 +163,7 @@ class GroupCommitter:
         with self._turn:  # a lone caller's commit still running finishes first
             pass
         if self.planner is not None:
-            self.planner.wait()
+            self.planner.stop()
         if self.wal is not None:
             self.wal.close()
             self.log.close()

@@ -71,6 +71,46 @@ def test_statistics_cover_every_table_from_a_small_sample(log: tuple[SqlLog, Sig
     assert bounds == STATISTICS_TARGET + 1
 
 
+def _never_analysed(log: SqlLog) -> set[str]:
+    with log.engine.connect() as conn:
+        return set(
+            conn.execute(
+                text(
+                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples < 0"
+                    " AND relnamespace = current_schema()::regnamespace"
+                )
+            ).scalars()
+        )
+
+
+def test_a_stopped_planner_ends_its_round_and_takes_no_more(
+    log: tuple[SqlLog, SigningKey],
+) -> None:
+    sql, _ = log
+    if sql.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+
+    class StoppedDuringTheFirstTable(PlannerStatistics):
+        def _tables(self) -> list[str]:
+            tables = super()._tables()
+            self._stopping.set()  # as stop() does, while the first table is analysed
+            return tables
+
+    planner = StoppedDuringTheFirstTable(sql.engine)
+    first = planner._tables()[0].strip('"')
+    planner._stopping.clear()
+    planner.appended(SMALLEST)
+    planner.wait()
+    never = _never_analysed(sql)
+    assert planner.taken == 0
+    assert first not in never
+    assert "log_entries" in never
+    planner.appended(100 * SMALLEST)  # stopped: no round starts again
+    planner.wait()
+    assert planner.taken == 0
+    assert _never_analysed(sql) == never
+
+
 @pytest.mark.parametrize("counted", [0, 5_000])
 def test_a_restarted_sequencer_trusts_statistics_already_taken(
     log: tuple[SqlLog, SigningKey], counted: int
