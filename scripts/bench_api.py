@@ -43,7 +43,7 @@ from ledger.demo import lot_fields  # noqa: E402
 from ledger.events import make_event, sign_event  # noqa: E402
 from ledger.keys import SigningKey  # noqa: E402
 from ledger.labels import ids  # noqa: E402
-from tests.serving import serving  # noqa: E402
+from tests.serving import free_port, serving  # noqa: E402
 
 DEVICES = 64
 ORGS = 8
@@ -258,6 +258,48 @@ def _wrk(base: str, script: str, connections: int, seconds: float, *args: str) -
     return figures
 
 
+def bare_http(workers: int, connections: int, seconds: float) -> float:
+    """Requests/s of ``scripts/bare_asgi.py`` under uvicorn with ``workers`` workers: what
+    HTTP alone costs on this machine now, the baseline the API's rates are set against."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_asgi:app",
+            "--app-dir",
+            str(ROOT / "scripts"),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the bare ASGI server did not come up")
+        figures = _wrk(base, "bare.lua", connections, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    if figures["failed"]:
+        raise RuntimeError(f"the bare ASGI server failed {figures['failed']} requests")
+    return float(figures["requests"]) / float(figures["seconds"])
+
+
 def _signed_bodies(
     origin: str, seeds: list[tuple[str, bytes, str]], count: int, path: Path, first: int = 0
 ) -> None:
@@ -424,6 +466,29 @@ def _report(name: str, workers: int, readers: int, figures: dict[str, float]) ->
     )
 
 
+def _ratios(figures: dict[str, float], bare: float | None) -> dict[str, float]:
+    """The API's rates as shares of bare HTTP's on the same workers (none without it),
+    printed as they are worked out."""
+    if bare is None:
+        return {}
+    ratios = {
+        "appends_ratio_to_bare_http": figures["appends_per_s"] / bare,
+        "proof_reads_ratio_to_bare_http": figures["proof_reads_per_s"] / bare,
+    }
+    print(
+        f"  against bare HTTP: appends {ratios['appends_ratio_to_bare_http']:.3f}x, "
+        f"proof reads {ratios['proof_reads_ratio_to_bare_http']:.3f}x"
+    )
+    return ratios
+
+
+def _headline(db: str, figures: dict[str, float], bare: float | None) -> dict[str, float]:
+    """One database's figures and ratios for the JSON line, named after ``db``."""
+    found = {f"{db}_{key}": round(value, 2) for key, value in figures.items()}
+    found.update({f"{db}_{key}": round(value, 4) for key, value in _ratios(figures, bare).items()})
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -451,21 +516,28 @@ def main() -> int:
         f"load from {args.load}"
     )
     headline: dict[str, float] = {}
+    bare: dict[int, float] = {}
+    if use_wrk:
+        # The baseline, in the same run: bare HTTP on the same server stack and worker counts.
+        for workers in sorted({args.sqlite_workers, args.pg_workers}):
+            bare[workers] = bare_http(workers, readers, read_s)
+            headline[f"bare_http_requests_per_s_{workers}_workers"] = round(bare[workers], 2)
+            print(
+                f"\nBaseline: bare HTTP (scripts/bare_asgi.py, uvicorn, {workers} "
+                f"worker{'s' if workers > 1 else ''}): {bare[workers]:,.0f} requests/s "
+                f"({readers} connections)"
+            )
     with tempfile.TemporaryDirectory(prefix="tizbek-api-db-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         if not args.no_sqlite:
             sqlite_url = f"sqlite:///{work / 'api.db'}"
-            for key, value in run(
-                "SQLite", sqlite_url, args.sqlite_workers, each, readers, read_s, use_wrk
-            ).items():
-                headline[f"sqlite_{key}"] = round(value, 2)
+            figures = run("SQLite", sqlite_url, args.sqlite_workers, each, readers, read_s, use_wrk)
+            headline.update(_headline("sqlite", figures, bare.get(args.sqlite_workers)))
         if not args.no_pg:
             url, drop = scratch_pg(args.pg_url)
             try:
-                for key, value in run(
-                    "PostgreSQL", url, args.pg_workers, each, readers, read_s, use_wrk
-                ).items():
-                    headline[f"postgresql_{key}"] = round(value, 2)
+                figures = run("PostgreSQL", url, args.pg_workers, each, readers, read_s, use_wrk)
+                headline.update(_headline("postgresql", figures, bare.get(args.pg_workers)))
             finally:
                 drop()
     ok = True
