@@ -7,7 +7,11 @@ second in all whatever the server's latency (an open stream of arrivals
 served by the 64 devices); then readers alone fetch proofs. On SQLite and on
 PostgreSQL, each served by two workers, one per core of the machine the
 targets were set on (``--sqlite-workers 1`` serves SQLite from one process, as
-``tizbek demo`` does). The server runs with the rate limit off.
+``tizbek demo`` does). The server runs with the rate limit off. First, as a
+baseline measured in the same run, the same readers fetch a fixed answer from
+``scripts/bare_asgi.py`` under uvicorn with the same workers: what HTTP alone
+allows on the machine at that moment; the API's rates are also printed as
+shares of it.
 
 Run: ``.venv/bin/python scripts/bench_api.py`` (``--quick`` for a smoke run,
 ``--no-pg`` for SQLite only). The last line printed is a JSON object of the
