@@ -23,6 +23,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str, what: str) -> None:
+    """Return once ``url`` answers 200; after 30 s or so of refusals, fail naming ``what``."""
+    for _ in range(300):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{what} did not come up")
+
+
 @contextmanager
 def serving(env: dict[str, str], cwd: Path, *, workers: int = 1) -> Iterator[str]:
     """Run `tizbek serve` with ``env`` until the block ends; yield its base URL."""
@@ -36,14 +47,7 @@ def serving(env: dict[str, str], cwd: Path, *, workers: int = 1) -> Iterator[str
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/v1/log", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("tizbek serve did not come up")
+        wait_until_up(f"{base}/v1/log", "tizbek serve")
         yield base
     finally:
         process.terminate()
