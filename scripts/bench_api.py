@@ -517,7 +517,9 @@ def main() -> int:
     bare: dict[int, float] = {}
     if use_wrk:
         # The baseline, in the same run: bare HTTP on the same server stack and worker counts.
-        for workers in sorted({args.sqlite_workers, args.pg_workers}):
+        served = [] if args.no_sqlite else [args.sqlite_workers]
+        served += [] if args.no_pg else [args.pg_workers]
+        for workers in sorted(set(served)):
             bare[workers] = bare_http(workers, readers, read_s)
             headline[f"bare_http_requests_per_s_{workers}_workers"] = round(bare[workers], 2)
             print(
