@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -33,6 +33,9 @@ from ledger.storage.hotpath import Driver
 from ledger.storage.projections import write_docs, write_flows
 from ledger.storage.sqllog import SqlLog, node_reader
 from ledger.storage.state import SqlState
+
+if TYPE_CHECKING:
+    from append_floor import AppendFloor
 
 ORIGIN = "bench.tizbek.kz/log"
 AUTHORITY = "kz-eco"
@@ -63,6 +66,9 @@ class Store:
     engine: Engine
     log: SqlLog
     figures: dict[str, float] = field(default_factory=dict)
+    #: Minimal appends into an empty database of the same kind, for the floor of one
+    #: submitter's rate (``bench_storage.py`` only).
+    floor: AppendFloor | None = None
 
 
 # --- making submissions ------------------------------------------------------------------

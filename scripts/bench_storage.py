@@ -19,7 +19,9 @@ What it measures, on each database:
   interpreter lock (a process near one CPU) is the limit.
 
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves;
-its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`).
+its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`),
+and so is, on each database, the floor of a one-submitter rate there: the
+least any durable append costs (``append_floor``).
 
 The logs grow through the bulk loader of ``bench_logs``, which writes real,
 signed, chained entries with their nodes and projections straight into the
@@ -32,7 +34,7 @@ then freezes what setting up built out of the garbage collector's walks
 
 Run: ``.venv/bin/python scripts/bench_storage.py`` (``--quick`` for a smoke
 run; ``--pg-url`` or ``TIZBEK_BENCH_PG_URL`` for the PostgreSQL server, which
-gets two scratch databases dropped afterwards; ``--no-pg`` for SQLite alone).
+gets three scratch databases dropped afterwards; ``--no-pg`` for SQLite alone).
 The last line printed is a JSON object of the headline figures.
 """
 
@@ -53,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from append_floor import AppendFloor, floor_rate
 from bench_logs import (
     AUTHORITY,
     ORIGIN,
@@ -342,6 +345,18 @@ def _run(
         appender.append_entries(leaf_data(sqlite_engine, 0))
     # As a server does once it has started (``tizbek serve``), and before each part
     # measured: what setting up built stays out of the garbage collector's walks.
+    # The least any one-submitter append costs on each database (see ``append_floor``), in
+    # an empty database of its own.
+    floors = {"sqlite": f"sqlite:///{work / 'floor.db'}"}
+    if not args.no_pg:
+        floors["postgresql"], drop_floor = scratch_pg(args.pg_url)
+        cleanups.insert(0, drop_floor)
+    for name, url in floors.items():
+        migrate.upgrade(url)
+        floor = AppendFloor(url, SigningKey.load(keys / "log.key"))
+        cleanups.insert(0, floor.close)
+        floor_rate(floor, orgs[0], one_count)  # not measured, as for ``appends_one``
+        next(s for s in stores if s.name == name).floor = floor
     freeze_startup_heap()
     pm: dict[str, float] = {}
     pm_one = rates_1(stores, orgs[0], one_count, appender, sqlite_engine)
@@ -395,7 +410,12 @@ ONE_ROUNDS = 3
 def rates_1(
     stores: Sequence[Store], org: Org, count: int, appender: Any, sqlite: Engine
 ) -> float | None:
-    """One submitter on each database, then pymerkle on the same leaves, in rounds: the medians.
+    """One submitter on each database, its floor, then pymerkle on the same leaves, in rounds.
+
+    The figures are the medians of the rounds. After Tizbek's run on each
+    database comes the floor's on the same kind of database
+    (:mod:`append_floor`): the least any durable append costs there, which no
+    one-submitter rate can pass.
 
     Each round's pymerkle run appends the entries the SQLite run just
     appended, straight after it. Measured minutes apart, as pymerkle once
@@ -404,17 +424,24 @@ def rates_1(
     (None without pymerkle); each store's goes into its figures.
     """
     ours: dict[str, list[float]] = {store.name: [] for store in stores}
+    floors: dict[str, list[float]] = {store.name: [] for store in stores}
     theirs: list[float] = []
     for _ in range(ONE_ROUNDS):
         start = log_size(sqlite)
         for store in stores:
             ours[store.name].append(appends_one(store.log, org, count))
+            if store.floor is not None:
+                floors[store.name].append(floor_rate(store.floor, org, count))
         if appender is not None:
             theirs.append(pymerkle_appends(appender, leaf_data(sqlite, start, log_size(sqlite)), 1))
     for store in stores:
         store.figures["appends_per_s_1_submitter"] = statistics.median(ours[store.name])
         shown = ", ".join(f"{rate:,.0f}" for rate in ours[store.name])
         print(f"  {store.name}, 1 submitter: {shown} appends/s", flush=True)
+        if floors[store.name]:
+            store.figures["floor_appends_per_s_1_submitter"] = statistics.median(floors[store.name])
+            shown = ", ".join(f"{rate:,.0f}" for rate in floors[store.name])
+            print(f"  {store.name}, 1 submitter, floor: {shown} appends/s", flush=True)
     if not theirs:
         return None
     print(f"  pymerkle, 1 submitter: {', '.join(f'{r:,.0f}' for r in theirs)} appends/s")
@@ -489,6 +516,12 @@ def _report(
         "{:,.0f}",
         pm.get("appends_per_s_1_submitter"),
     )
+    if all("floor_appends_per_s_1_submitter" in s.figures for s in stores):
+        line(
+            "appends/s, 1 submitter: floor (see below)",
+            "floor_appends_per_s_1_submitter",
+            "{:,.0f}",
+        )
     line(
         f"appends/s, 16 submitters, {SMALL:,} entries",
         "appends_per_s_16_submitters",
@@ -556,6 +589,17 @@ def _report(
             )
             headline[f"{n}_ratio_to_pymerkle_appends_1"] = round(r1, 2)
             headline[f"{n}_ratio_to_pymerkle_appends_16"] = round(r16, 2)
+            if "floor_appends_per_s_1_submitter" in f:
+                floor = f["floor_appends_per_s_1_submitter"]
+                print(
+                    f"  {n}: floor of 1 submitter vs pymerkle: "
+                    f"{floor / pm['appends_per_s_1_submitter']:.2f}x; Tizbek's 1 submitter at "
+                    f"{f['appends_per_s_1_submitter'] / floor:.2f} of the floor"
+                )
+                headline[f"{n}_floor_appends_per_s_1_submitter"] = round(floor, 3)
+                headline[f"{n}_floor_ratio_to_pymerkle_appends_1"] = round(
+                    floor / pm["appends_per_s_1_submitter"], 2
+                )
             checks.append((r1 > 1 and r16 > 1, "appends ahead of pymerkle"))
         if pm_proofs:
             rp = pm_proofs["inclusion_p99_ms"] / f["inclusion_p99_ms"]
