@@ -16,7 +16,7 @@ submitters fast on a durable store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,39 +232,27 @@ class SqlLog:
             raise result
         return result.entry, result.new
 
-    def append_batch(
-        self,
-        submissions: Sequence[Submission],
-        more: Callable[[], Sequence[Submission]] | None = None,
-    ) -> list[Appended | TizbekError]:
+    def append_batch(self, submissions: Sequence[Submission]) -> list[Appended | TizbekError]:
         """Append several submissions in one transaction under one checkpoint.
 
         Each submission is checked against the log as extended by those before
         it in the batch; one that fails gets its error in its place of the
         answer and takes no seq, and the others are appended all the same. The
         answers are returned only after the transaction has committed.
-
-        ``more``, if given, is asked for further submissions once those at hand
-        are checked, until it returns none; they join the same transaction and
-        their answers follow in order. A batch thus checks its first arrivals
-        while the rest are still on their way.
         """
         if not submissions:
             return []
         with self._mutex:
             conn = self._connection()
             try:
-                return self._append_batch(conn, submissions, more)
+                return self._append_batch(conn, submissions)
             except BaseException:
                 self._tail = None
                 self.close()  # a connection in an unknown state is not reused
                 raise
 
     def _append_batch(
-        self,
-        conn: Connection,
-        submissions: Sequence[Submission],
-        more: Callable[[], Sequence[Submission]] | None,
+        self, conn: Connection, submissions: Sequence[Submission]
     ) -> list[Appended | TizbekError]:
         tail, self._tail = self._tail, None  # restored only once this batch commits
         with conn.begin():
@@ -288,12 +276,8 @@ class SqlLog:
                 tail = self._load_tail(conn, tip)
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
             checker = _Checker(state, self.signer.verifier, tail.tree)
-            while submissions:
-                now = utc_now()
-                checker.check(submissions, now)
-                submissions = more() if more is not None else ()
-                if submissions:
-                    state.prefetch(submissions)
+            now = utc_now()
+            checker.check(submissions, now)
             rows, nodes = checker.rows, checker.nodes
             checkpoint = tail.checkpoint
             if rows:

@@ -116,7 +116,7 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     assert (report.entries, report.checkpoints) == (6, 5)
 
 
-def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
+def test_a_batch_checks_each_submission_against_those_before_it(
     log: tuple[SqlLog, SigningKey],
 ) -> None:
     sql, authority = log
@@ -124,65 +124,51 @@ def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
     first = _lot(collector, "almaty-collect", 1)
     reused = _same_nonce(collector, first, 2)
     twice = _lot(collector, "almaty-collect", 1)  # the same lot, under a new nonce
-    parts = [[first, _lot(collector, "almaty-collect", 3)], [first, reused], [twice], []]
-    asked: list[int] = []
-
-    def more() -> list[Submission]:
-        asked.append(1)
-        return parts[len(asked)]
-
     checkpoints = _count(sql, CHECKPOINTS)
-    results = sql.append_batch(parts[0], more)
-    assert len(asked) == 3  # asked until it gave none
+    results = sql.append_batch([first, _lot(collector, "almaty-collect", 3), first, reused, twice])
     made, other, again, refused, registered_twice = results
     assert isinstance(made, Appended)
     assert made.entry.seq == 4
     assert isinstance(other, Appended)
     assert other.entry.seq == 5
-    assert again == Appended(made.entry, False)  # a resend of an earlier part's submission
-    assert isinstance(refused, EventFormatError)  # its nonce, taken by an earlier part
-    # A later part is checked against the log as the earlier parts extend it.
+    assert again == Appended(made.entry, False)  # a resend of the batch's own submission
+    assert isinstance(refused, EventFormatError)  # its nonce, taken earlier in the batch
     assert isinstance(registered_twice, VerificationError)
-    assert registered_twice.check == "reference"  # the lot exists since the first part
+    assert registered_twice.check == "reference"  # the lot exists since the batch's first
     assert _count(sql, CHECKPOINTS) == checkpoints + 1  # one transaction, one checkpoint
     assert audit_database(sql.engine).entries == 6
 
 
 @pytest.mark.parametrize("max_wait", [5.0, 0.0])
-def test_a_batch_takes_late_arrivals_until_its_wait_is_over(
+def test_a_batch_waits_for_the_members_it_expects_until_its_wait_is_over(
     log: tuple[SqlLog, SigningKey], max_wait: float
 ) -> None:
     sql, authority = log
     collector = _collector(sql, authority)
+    sizes: list[int] = []
     original = sql.append_batch
-    parts: list[int] = []
-    late: list[Any] = []
+
+    def watched(batch: Any) -> Any:
+        sizes.append(len(batch))
+        return original(batch)
+
+    sql.append_batch = watched  # type: ignore[method-assign]
     with GroupCommitter(sql, max_wait=max_wait) as committer:
-
-        def watched(batch: Any, more: Any) -> Any:
-            def watched_more() -> Any:
-                if not late:  # queued while the batch's first part was being checked
-                    late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
-                part = more()
-                parts.append(len(part))
-                return part
-
-            parts.append(len(batch))
-            return original(batch, watched_more)
-
-        sql.append_batch = watched  # type: ignore[method-assign,assignment]
+        committer._expected = 2  # as after a batch of two
         checkpoints = _count(sql, CHECKPOINTS)
         started = time.perf_counter()
-        first = committer.submit_future(_lot(collector, "almaty-collect", 1)).result()
-        second = late[0].result()
+        first = committer.submit_future(_lot(collector, "almaty-collect", 1))
+        time.sleep(0.05)  # the sequencer has the first, and waits (or not) for a second
+        second = committer.submit_future(_lot(collector, "almaty-collect", 2))
+        seqs = (first.result().entry.seq, second.result().entry.seq)
         waited = time.perf_counter() - started
-    assert (first.entry.seq, second.entry.seq) == (4, 5)
-    assert waited < 5  # the batch expected one, and had it: it did not wait out its time
-    if max_wait:  # it joins the batch, whose time is not over
-        assert parts == [1, 1, 0]
+    assert seqs == (4, 5)
+    assert waited < 5  # the batch had the two it expected: it did not wait out its time
+    if max_wait:  # the second joins the batch, whose time is not over
+        assert sizes == [2]
         assert _count(sql, CHECKPOINTS) == checkpoints + 1
     else:  # a batch whose time is over leaves later arrivals to the next
-        assert parts == [1, 0, 1, 0]
+        assert sizes == [1, 1]
         assert _count(sql, CHECKPOINTS) == checkpoints + 2
 
 
@@ -205,28 +191,21 @@ def test_a_batch_waiting_for_members_is_not_counted_as_busy(
         assert committer.busy < 0.5  # the two commits, without the wait
 
 
-def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, SigningKey]) -> None:
+def test_a_failed_batch_fails_each_of_its_members(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _collector(sql, authority)
-    original = sql.append_batch
-    late: list[Any] = []
-    with GroupCommitter(sql, max_wait=0) as committer:
 
-        def watched(batch: Any, more: Any) -> Any:
-            def failing_more() -> Any:
-                late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
-                more()
-                raise StorageError("the disk is full")
+    def failing(*_args: Any) -> str:
+        raise StorageError("the disk is full")
 
-            return original(batch, failing_more)
-
-        sql.append_batch = watched  # type: ignore[method-assign,assignment]
+    with GroupCommitter(sql, max_wait=0.5) as committer:
         entries = _count(sql, ENTRIES)
-        first = committer.submit_future(_lot(collector, "almaty-collect", 1))
-        with pytest.raises(StorageError, match="disk is full"):
-            first.result()
-        with pytest.raises(StorageError, match="disk is full"):
-            late[0].result()
+        sql._sign = failing  # type: ignore[method-assign]  # inside the batch's transaction
+        with committer._turn:  # both queued before the batch starts: one batch of two
+            pair = [committer.submit_future(_lot(collector, "almaty-collect", n)) for n in (1, 2)]
+        for future in pair:
+            with pytest.raises(StorageError, match="disk is full"):
+                future.result()
     assert _count(sql, ENTRIES) == entries  # nothing of the batch was written
 
 
