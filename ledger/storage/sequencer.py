@@ -2,13 +2,15 @@
 
 Submitters hand their submissions to a :class:`GroupCommitter` and wait. One
 thread takes whatever has queued up (while the previous batch was committing,
-more arrive), waits a moment for the members it expects (see :class:`_Batch`),
-and appends them with :meth:`~ledger.storage.sqllog.SqlLog.append_batch`: one
-lock, one read of what checking them needs, one durable commit and one signed
-checkpoint for the whole batch. Each submitter is answered only after that
-commit, with its own entry or its own refusal. Several processes may each run
-a committer against one database; the sequencer lock keeps their batches in
-one line.
+more arrive) and appends it with :meth:`~ledger.storage.sqllog.SqlLog.append_batch`:
+one lock, one durable commit and one signed checkpoint for the whole batch.
+Those who arrive while the batch's first submissions are being checked join
+the same transaction, so a batch does not wait idle for its last members (on
+SQLite; on PostgreSQL, where every read is a round trip, a batch first
+gathers its members and is then read once).
+Each submitter is answered only after that commit, with its own entry or its
+own refusal. Several processes may each run a committer against one database;
+the sequencer lock keeps their batches in one line.
 
 A caller in a thread of its own that finds nobody else appending commits its
 submission itself rather than waking the sequencer thread (see
@@ -66,7 +68,7 @@ class GroupCommitter:
         #: Batches committed by their lone caller's own thread (see ``submit``).
         self.inline = 0
         #: Batches committed, the submissions they held, and the seconds spent committing
-        #: them (less those a batch spent waiting for its members): with the time
+        #: them (less those a batch spent waiting for its late members): with the time
         #: they were taken over, how busy the sequencer was.
         self.batches = 0
         self.submissions = 0
@@ -203,7 +205,7 @@ class GroupCommitter:
 
     def _commit(self, batch: _Batch) -> None:
         try:
-            results = self.log.append_batch(batch.gather())
+            results = self.log.append_batch(batch.take(), batch.take)
         except BaseException as exc:  # the transaction failed: every caller learns why
             for _, future in batch.items:
                 future.set_exception(exc)
@@ -218,19 +220,15 @@ class GroupCommitter:
 
 
 class _Batch:
-    """The submissions of one batch, gathered from the queue before it is appended.
+    """The submissions of one batch, taken from the queue as the batch goes.
 
     The batch expects as many submitters as the last one answered plus those
     who queued while it committed (they tend to come straight back). It takes
     what has queued, and while it has fewer than it expects it waits for
-    more, up to the committer's ``max_wait`` after the first; what has queued
-    by then joins too, and later arrivals wait for the next batch.
-
-    Only then is the batch read and checked, all at once. Letting arrivals
-    join while the first members were being checked, each group read on its
-    own, was measured against this on 2026-12-04 and was slower on both
-    databases (on PostgreSQL each read is a round trip): see
-    docs/performance.md.
+    more, up to the committer's ``max_wait`` after the first. What arrives
+    until then, while the log checks what it has, joins the same transaction (see
+    :meth:`~ledger.storage.sqllog.SqlLog.append_batch`'s ``more``), so the
+    check of the first arrivals overlaps the others' coming.
     """
 
     def __init__(self, committer: GroupCommitter, first: _Item) -> None:
@@ -239,16 +237,31 @@ class _Batch:
         self._target = min(committer.max_batch, committer._expected)
         self._deadline = time.monotonic() + committer.max_wait
         self.items: list[_Item] = [first]
+        self._given = 0
         #: The queue's end was reached: the committer is closing.
         self.stopping = False
         #: Seconds spent waiting for submissions after the first.
         self.waited = 0.0
+        #: No more members: its wait is over, or a look at the queue found nobody new.
+        self._whole = False
 
-    def gather(self) -> list[Submission]:
-        """Take the batch's members from the queue, waiting for those it expects."""
+    def take(self) -> list[Submission]:
+        """The submissions that have arrived since the last call (none: the batch is whole).
+
+        While the batch holds fewer than it expects, this waits for the next
+        arrival. Arrivals join until ``max_wait`` after the first has passed;
+        what has queued by then still joins, and later ones wait for the next
+        batch. So under a steady stream a batch does not keep growing while
+        its first members wait for their answers.
+        """
+        if self._whole:
+            return []
         while not self.stopping and len(self.items) < self._max:
             left = self._deadline - time.monotonic()
-            wait = left if len(self.items) < self._target else 0.0
+            if left <= 0:
+                self._whole = True  # one last look at the queue, without waiting
+            expecting = len(self.items) < self._target and len(self.items) == self._given
+            wait = left if expecting and not self._whole else 0.0
             began = time.perf_counter()
             try:
                 item = self._queue.get(timeout=max(0.0, wait))
@@ -260,4 +273,8 @@ class _Batch:
                 self.stopping = True
                 break
             self.items.append(item)
-        return [submission for submission, _ in self.items]
+        fresh = self.items[self._given :]
+        self._given = len(self.items)
+        if not fresh:
+            self._whole = True
+        return [submission for submission, _ in fresh]

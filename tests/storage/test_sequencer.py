@@ -18,6 +18,7 @@ from ledger.keys import SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import Appended, SqlLog
+from ledger.storage.state import SqlState
 from ledger.storage.tables import CHECKPOINTS, ENTRIES
 from tests.storage.logs import ORIGIN, issued, label
 from tests.storage.logs import bound as _bound
@@ -116,59 +117,85 @@ def test_one_batch_answers_each_submission_in_its_place(log: tuple[SqlLog, Signi
     assert (report.entries, report.checkpoints) == (6, 5)
 
 
-def test_a_batch_checks_each_submission_against_those_before_it(
-    log: tuple[SqlLog, SigningKey],
+def test_a_batch_given_in_parts_is_checked_and_answered_as_one(
+    log: tuple[SqlLog, SigningKey], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sql, authority = log
     collector = _collector(sql, authority)
     first = _lot(collector, "almaty-collect", 1)
     reused = _same_nonce(collector, first, 2)
     twice = _lot(collector, "almaty-collect", 1)  # the same lot, under a new nonce
+    parts = [[first, _lot(collector, "almaty-collect", 3)], [first, reused], [twice], []]
+    asked: list[int] = []
+
+    def more() -> list[Submission]:
+        asked.append(1)
+        return parts[len(asked)]
+
+    reads: list[int] = []
+    prefetch = SqlState.prefetch
+
+    def counted(state: SqlState, *args: Any, **kwargs: Any) -> None:
+        reads.append(len(asked))
+        prefetch(state, *args, **kwargs)
+
+    monkeypatch.setattr(SqlState, "prefetch", counted)
     checkpoints = _count(sql, CHECKPOINTS)
-    results = sql.append_batch([first, _lot(collector, "almaty-collect", 3), first, reused, twice])
+    results = sql.append_batch(parts[0], more)
+    assert len(asked) == 3  # asked until it gave none
+    if sql.engine.dialect.name == "postgresql":  # all parts first, then one read
+        assert reads == [3]
+    else:  # each part read as it comes, the first checked while the others are asked for
+        assert reads == [0, 1, 2]
     made, other, again, refused, registered_twice = results
     assert isinstance(made, Appended)
     assert made.entry.seq == 4
     assert isinstance(other, Appended)
     assert other.entry.seq == 5
-    assert again == Appended(made.entry, False)  # a resend of the batch's own submission
-    assert isinstance(refused, EventFormatError)  # its nonce, taken earlier in the batch
+    assert again == Appended(made.entry, False)  # a resend of an earlier part's submission
+    assert isinstance(refused, EventFormatError)  # its nonce, taken by an earlier part
+    # A later part is checked against the log as the earlier parts extend it.
     assert isinstance(registered_twice, VerificationError)
-    assert registered_twice.check == "reference"  # the lot exists since the batch's first
+    assert registered_twice.check == "reference"  # the lot exists since the first part
     assert _count(sql, CHECKPOINTS) == checkpoints + 1  # one transaction, one checkpoint
     assert audit_database(sql.engine).entries == 6
 
 
 @pytest.mark.parametrize("max_wait", [5.0, 0.0])
-def test_a_batch_waits_for_the_members_it_expects_until_its_wait_is_over(
+def test_a_batch_takes_late_arrivals_until_its_wait_is_over(
     log: tuple[SqlLog, SigningKey], max_wait: float
 ) -> None:
     sql, authority = log
     collector = _collector(sql, authority)
-    sizes: list[int] = []
     original = sql.append_batch
-
-    def watched(batch: Any) -> Any:
-        sizes.append(len(batch))
-        return original(batch)
-
-    sql.append_batch = watched  # type: ignore[method-assign]
+    parts: list[int] = []
+    late: list[Any] = []
     with GroupCommitter(sql, max_wait=max_wait) as committer:
-        committer._expected = 2  # as after a batch of two
+
+        def watched(batch: Any, more: Any) -> Any:
+            def watched_more() -> Any:
+                if not late:  # queued while the batch's first part was being checked
+                    late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
+                part = more()
+                parts.append(len(part))
+                return part
+
+            parts.append(len(batch))
+            return original(batch, watched_more)
+
+        sql.append_batch = watched  # type: ignore[method-assign,assignment]
         checkpoints = _count(sql, CHECKPOINTS)
         started = time.perf_counter()
-        first = committer.submit_future(_lot(collector, "almaty-collect", 1))
-        time.sleep(0.05)  # the sequencer has the first, and waits (or not) for a second
-        second = committer.submit_future(_lot(collector, "almaty-collect", 2))
-        seqs = (first.result().entry.seq, second.result().entry.seq)
+        first = committer.submit_future(_lot(collector, "almaty-collect", 1)).result()
+        second = late[0].result()
         waited = time.perf_counter() - started
-    assert seqs == (4, 5)
-    assert waited < 5  # the batch had the two it expected: it did not wait out its time
-    if max_wait:  # the second joins the batch, whose time is not over
-        assert sizes == [2]
+    assert (first.entry.seq, second.entry.seq) == (4, 5)
+    assert waited < 5  # the batch expected one, and had it: it did not wait out its time
+    if max_wait:  # it joins the batch, whose time is not over
+        assert parts == [1, 1, 0]
         assert _count(sql, CHECKPOINTS) == checkpoints + 1
     else:  # a batch whose time is over leaves later arrivals to the next
-        assert sizes == [1, 1]
+        assert parts == [1, 0, 1, 0]
         assert _count(sql, CHECKPOINTS) == checkpoints + 2
 
 
@@ -191,21 +218,28 @@ def test_a_batch_waiting_for_members_is_not_counted_as_busy(
         assert committer.busy < 0.5  # the two commits, without the wait
 
 
-def test_a_failed_batch_fails_each_of_its_members(log: tuple[SqlLog, SigningKey]) -> None:
+def test_a_failed_batch_fails_those_who_joined_it_late(log: tuple[SqlLog, SigningKey]) -> None:
     sql, authority = log
     collector = _collector(sql, authority)
+    original = sql.append_batch
+    late: list[Any] = []
+    with GroupCommitter(sql, max_wait=0) as committer:
 
-    def failing(*_args: Any) -> str:
-        raise StorageError("the disk is full")
+        def watched(batch: Any, more: Any) -> Any:
+            def failing_more() -> Any:
+                late.append(committer.submit_future(_lot(collector, "almaty-collect", 2)))
+                more()
+                raise StorageError("the disk is full")
 
-    with GroupCommitter(sql, max_wait=0.5) as committer:
+            return original(batch, failing_more)
+
+        sql.append_batch = watched  # type: ignore[method-assign,assignment]
         entries = _count(sql, ENTRIES)
-        sql._sign = failing  # type: ignore[method-assign]  # inside the batch's transaction
-        with committer._turn:  # both queued before the batch starts: one batch of two
-            pair = [committer.submit_future(_lot(collector, "almaty-collect", n)) for n in (1, 2)]
-        for future in pair:
-            with pytest.raises(StorageError, match="disk is full"):
-                future.result()
+        first = committer.submit_future(_lot(collector, "almaty-collect", 1))
+        with pytest.raises(StorageError, match="disk is full"):
+            first.result()
+        with pytest.raises(StorageError, match="disk is full"):
+            late[0].result()
     assert _count(sql, ENTRIES) == entries  # nothing of the batch was written
 
 
