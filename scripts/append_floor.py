@@ -9,9 +9,11 @@ lock. :class:`AppendFloor` does exactly that and nothing more, straight on
 the database driver, into the ``log_entries``, ``tree_nodes`` and
 ``checkpoints`` tables of an empty Tizbek database: no custody rules, no
 projections, no lookups of the log's state, no check of the chain or of the
-checkpoint's consistency, no SQL toolkit. Its rate is an upper bound on any
-one-submitter rate on that database and machine; ``bench_storage.py``
-measures it beside Tizbek's and pymerkle's, in the same rounds.
+checkpoint's consistency, no SQL toolkit. Its rate bounds from above the
+one-submitter rate of any append path that does what the storage issue asks
+(a signed checkpoint for each acknowledged batch, the sequencer lock, a
+durable commit) on that database and machine; ``bench_storage.py`` measures
+it beside Tizbek's and pymerkle's, in the same rounds.
 """
 
 from __future__ import annotations
