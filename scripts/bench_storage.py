@@ -585,7 +585,7 @@ def _report(
             r1 = f["appends_per_s_1_submitter"] / pm["appends_per_s_1_submitter"]
             r16 = f["appends_per_s_16_submitters"] / pm["appends_per_s_16_submitters"]
             print(
-                f"  {n}: appends vs pymerkle: {r1:.1f}x (1 submitter), {r16:.1f}x (16 submitters)"
+                f"  {n}: appends vs pymerkle: {r1:.2f}x (1 submitter), {r16:.2f}x (16 submitters)"
             )
             headline[f"{n}_ratio_to_pymerkle_appends_1"] = round(r1, 2)
             headline[f"{n}_ratio_to_pymerkle_appends_16"] = round(r16, 2)
@@ -600,7 +600,8 @@ def _report(
                 headline[f"{n}_floor_ratio_to_pymerkle_appends_1"] = round(
                     floor / pm["appends_per_s_1_submitter"], 2
                 )
-            checks.append((r1 > 1 and r16 > 1, "appends ahead of pymerkle"))
+            checks.append((r16 > 1, "appends ahead of pymerkle, 16 submitters"))
+            checks.append((r1 > 1, "appends ahead of pymerkle, 1 submitter"))
         if pm_proofs:
             rp = pm_proofs["inclusion_p99_ms"] / f["inclusion_p99_ms"]
             rc = pm_proofs["consistency_p99_ms"] / f["consistency_p99_ms"]
