@@ -21,7 +21,7 @@ What it measures, on each database:
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves;
 its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`),
 and so is, on each database, the floor of a one-submitter rate there: the
-least any durable append costs (``append_floor``).
+least an append doing what the storage issue asks costs (``append_floor``).
 
 The logs grow through the bulk loader of ``bench_logs``, which writes real,
 signed, chained entries with their nodes and projections straight into the
@@ -343,9 +343,7 @@ def _run(
     appender = pymerkle_tree(work / "pymerkle-appends.db")
     if appender is not None:
         appender.append_entries(leaf_data(sqlite_engine, 0))
-    # As a server does once it has started (``tizbek serve``), and before each part
-    # measured: what setting up built stays out of the garbage collector's walks.
-    # The least any one-submitter append costs on each database (see ``append_floor``), in
+    # The least a one-submitter append costs on each database (see ``append_floor``), in
     # an empty database of its own.
     floors = {"sqlite": f"sqlite:///{work / 'floor.db'}"}
     if not args.no_pg:
@@ -357,6 +355,8 @@ def _run(
         cleanups.insert(0, floor.close)
         floor_rate(floor, orgs[0], one_count)  # not measured, as for ``appends_one``
         next(s for s in stores if s.name == name).floor = floor
+    # As a server does once it has started (``tizbek serve``), and before each part
+    # measured: what setting up built stays out of the garbage collector's walks.
     freeze_startup_heap()
     pm: dict[str, float] = {}
     pm_one = rates_1(stores, orgs[0], one_count, appender, sqlite_engine)
@@ -414,8 +414,8 @@ def rates_1(
 
     The figures are the medians of the rounds. After Tizbek's run on each
     database comes the floor's on the same kind of database
-    (:mod:`append_floor`): the least any durable append costs there, which no
-    one-submitter rate can pass.
+    (:mod:`append_floor`): the least an append doing what the storage issue
+    asks costs there, which no such append path's one-submitter rate can pass.
 
     Each round's pymerkle run appends the entries the SQLite run just
     appended, straight after it. Measured minutes apart, as pymerkle once
