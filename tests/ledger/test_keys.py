@@ -32,6 +32,47 @@ def test_rfc8032_known_answer_and_key_id() -> None:
         key.public.verify(SIGNATURE[:63], b"")
 
 
+#: The order of the base point (RFC 8032 §5.1).
+ORDER = 2**252 + 27742317777372353535851937790883648493
+#: Points of small order: the identity, the point of order 2, the two of order 4.
+SMALL_ORDER = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+]
+
+
+@pytest.mark.parametrize("point", SMALL_ORDER)
+def test_a_key_of_small_order_signs_nothing(point: str) -> None:
+    # With R the identity and S = 0, the bare equation [S]B = R + [k]A holds for the
+    # identity key on every message, and for the others on many: a key anyone could
+    # "sign" with. Such keys and such R are refused.
+    key = PublicKey.from_raw(bytes.fromhex(point))
+    for sig in (bytes.fromhex(SMALL_ORDER[0]) + bytes(32), bytes.fromhex(point) + bytes(32)):
+        for message in (b"", b"a lot of 120 kg", b"x" * 1000):
+            with pytest.raises(SignatureError):
+                key.verify(sig, message)
+
+
+def test_an_s_beyond_the_group_order_is_refused() -> None:
+    # S + L satisfies the same equation: a second signature made from a good one,
+    # without the key. Only the canonical S verifies.
+    s = int.from_bytes(SIGNATURE[32:], "little")
+    twin = SIGNATURE[:32] + (s + ORDER).to_bytes(32, "little")
+    public = PublicKey.from_raw(PUBLIC)
+    public.verify(SIGNATURE, b"")
+    with pytest.raises(SignatureError):
+        public.verify(twin, b"")
+
+
+def test_a_key_not_on_the_curve_verifies_nothing() -> None:
+    # y = 2 has no x on the curve.
+    key = PublicKey.from_raw((2).to_bytes(32, "little"))
+    with pytest.raises(SignatureError):
+        key.verify(SIGNATURE, b"")
+
+
 def test_pem_round_trip_with_mode_0600(tmp_path: Path) -> None:
     key = SigningKey.generate()
     path = tmp_path / "org.key"
