@@ -69,6 +69,15 @@ class PublicKey:
         """Build from standard base64 of the 32 raw bytes."""
         return cls.from_raw(b64decode_strict(text, what="public key"))
 
+    def in_prime_order_group(self) -> bool:
+        """Whether the key is a canonical point of the group its base point makes.
+
+        Every key made by an Ed25519 signer is. Keys of small order sign nothing
+        (see :meth:`verify`), and those with a small-order part only some
+        messages, so the log binds neither.
+        """
+        return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(self.raw))
+
     @functools.cached_property
     def key_id(self) -> str:
         """Lowercase hex SHA-256 of the raw public key (computed once: every check asks)."""

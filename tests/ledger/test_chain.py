@@ -9,7 +9,9 @@ import pytest
 from ledger.demo import AUTHORITY_ID, DemoLog, demo_lot, lot_fields
 from ledger.errors import EventFormatError, VerificationError
 from ledger.events import Submission, make_event, sign_event
-from ledger.keys import SigningKey
+from ledger.genesis import make_genesis, read_genesis
+from ledger.keys import PublicKey, SigningKey
+from ledger.note import NoteSigner
 
 
 def _collector_registers(demo: DemoLog, lot: str) -> Submission:
@@ -94,6 +96,41 @@ def test_key_bound_with_mismatched_id(demo: DemoLog) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # the identity, which "signs" every message with R = identity, S = 0
+        bytes([1]) + bytes(31),
+        # an honest key plus the point of order 2: it would sign only some messages
+        None,
+    ],
+)
+def test_key_bound_outside_the_prime_order_group(demo: DemoLog, raw: bytes | None) -> None:
+    if raw is None:
+        raw = _plus_order_two(SigningKey.generate().public.raw)
+    key = PublicKey.from_raw(raw)
+    failure = _refused(
+        demo,
+        "registry",
+        demo.authority,
+        type="key.bound",
+        actor=AUTHORITY_ID,
+        org="almaty-collect",
+        public_key=key.base64,
+        key_id=key.key_id,
+        label="odd",
+    )
+    assert "not a key an Ed25519 signer makes" in failure.message
+
+
+def _plus_order_two(raw: bytes) -> bytes:
+    """``raw`` + (0, -1): the same point with x and y negated, i.e. y -> p - y, sign flipped."""
+    p = 2**255 - 19
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    sign = raw[31] >> 7
+    return ((p - y) | ((sign ^ 1) << 255)).to_bytes(32, "little")
+
+
 def test_lot_cannot_be_created_twice(demo: DemoLog) -> None:
     _refused(demo, "reference", demo.keys["almaty-collect"], lot=demo_lot(0))
 
@@ -158,3 +195,23 @@ def test_check_changes_nothing_until_apply(demo: DemoLog) -> None:
     for entry in demo.log.entries[1:]:
         verifier.add(entry)
     assert verifier.count == demo.log.size
+
+
+def test_genesis_with_an_authority_key_of_small_order_is_refused() -> None:
+    authority = SigningKey.generate()
+    log_key = NoteSigner("tizbek.example/test", SigningKey.generate()).verifier
+    identity = PublicKey.from_raw(bytes([1]) + bytes(31))
+    good = make_genesis(
+        authority, origin=log_key.name, log_key=log_key, authority_id="a", authority_name="A"
+    )
+    assert read_genesis(good.event).authority_id == "a"
+    bad = make_genesis(
+        authority,
+        origin=log_key.name,
+        log_key=log_key,
+        authority_id="a",
+        authority_name="A",
+        more_authority_keys=(identity,),
+    )
+    with pytest.raises(EventFormatError, match="not a key an Ed25519 signer makes"):
+        read_genesis(bad.event)
