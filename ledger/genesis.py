@@ -83,7 +83,7 @@ def read_genesis(event: Event) -> Genesis:
             raise EventFormatError(
                 f"authority key_id {item.get('key_id')!r} does not match its key"
             )
-        if not key.in_prime_order_group():
+        if not key.in_prime_order_group:
             raise EventFormatError(
                 f"authority key {key.key_id} is not a key an Ed25519 signer makes"
             )

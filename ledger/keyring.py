@@ -100,7 +100,7 @@ def registry_change(
         key = PublicKey.from_base64(raw)
         if event.get("key_id") != key.key_id:
             raise EventFormatError("key.bound key_id does not match public_key")
-        if not key.in_prime_order_group():
+        if not key.in_prime_order_group:
             raise EventFormatError(
                 f"key.bound public_key {key.key_id} is not a key an Ed25519 signer makes"
             )

@@ -3,14 +3,13 @@
 A ``key_id`` is the lowercase hex SHA-256 of the 32-byte raw public key. Public
 keys travel as standard base64 of those 32 bytes.
 
-Private keys, signing and PEM files are ``cryptography``'s. Signatures are
-checked by libsodium (through PyNaCl), whose rules are stricter than RFC 8032
-requires: besides ``S < L``, the public key must be a canonical encoding, and
-neither it nor ``R`` may be a point of small order. So a key of small order,
-which under the bare equation "signs" every message with one fixed
-signature, signs nothing here, and every signature the log accepts verifies
-under any RFC 8032 verifier too. libsodium also checks in about half the
-time.
+A public key signs only if it is a canonical point of the group that
+Ed25519's base point generates, as every key a signer makes is. The bare
+RFC 8032 check would accept a key of small order: the identity, with the
+signature R = identity, S = 0, "signs" every message. Such keys (and points
+with a small-order part, which would sign some messages) are refused by
+:meth:`PublicKey.verify` and where keys are bound. libsodium (PyNaCl) makes
+that point check; ``cryptography`` does the rest.
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nacl.bindings
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from nacl.exceptions import BadSignatureError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.errors import KeyFormatError, SignatureError
 
@@ -56,25 +55,26 @@ class PublicKey:
     """An Ed25519 public key."""
 
     raw: bytes
+    _key: Ed25519PublicKey = field(repr=False, compare=False)
 
     @classmethod
     def from_raw(cls, raw: bytes) -> PublicKey:
-        """Build from the 32 raw bytes (any 32 bytes: :meth:`verify` judges the point)."""
+        """Build from the 32 raw bytes."""
         if len(raw) != PUBLIC_KEY_SIZE:
             raise KeyFormatError(f"an Ed25519 public key has 32 bytes, not {len(raw)}")
-        return cls(bytes(raw))
+        return cls(raw, Ed25519PublicKey.from_public_bytes(raw))
 
     @classmethod
     def from_base64(cls, text: str) -> PublicKey:
         """Build from standard base64 of the 32 raw bytes."""
         return cls.from_raw(b64decode_strict(text, what="public key"))
 
+    @functools.cached_property
     def in_prime_order_group(self) -> bool:
         """Whether the key is a canonical point of the group its base point makes.
 
-        Every key made by an Ed25519 signer is. Keys of small order sign nothing
-        (see :meth:`verify`), and those with a small-order part only some
-        messages, so the log binds neither.
+        Every key made by an Ed25519 signer is. Checked once per key object
+        (it costs about as much as a signature check).
         """
         return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(self.raw))
 
@@ -89,16 +89,14 @@ class PublicKey:
         return base64.b64encode(self.raw).decode("ascii")
 
     def verify(self, signature: bytes, message: bytes) -> None:
-        """Raise :class:`SignatureError` unless ``signature`` is this key's over ``message``.
-
-        By libsodium's rules (see the module's text): a key or ``R`` of small
-        order, a non-canonical key or an ``S`` not below the group order fails.
-        """
+        """Raise :class:`SignatureError` unless ``signature`` is this key's over ``message``."""
         if len(signature) != SIGNATURE_SIZE:
             raise SignatureError(f"an Ed25519 signature has 64 bytes, not {len(signature)}")
+        if not self.in_prime_order_group:
+            raise SignatureError(f"key {self.key_id} is not a key an Ed25519 signer makes")
         try:
-            nacl.bindings.crypto_sign_open(signature + message, self.raw)
-        except BadSignatureError:
+            self._key.verify(signature, message)
+        except InvalidSignature:
             raise SignatureError(f"signature does not verify with key {self.key_id}") from None
 
 
