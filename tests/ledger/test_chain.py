@@ -81,19 +81,23 @@ def test_registry_events_need_the_authority(demo: DemoLog) -> None:
     )
 
 
-def test_key_bound_with_mismatched_id(demo: DemoLog) -> None:
-    other = SigningKey.generate()
-    _refused(
+def _binding_refused(demo: DemoLog, public_key: str, key_id: str) -> VerificationError:
+    """The authority's ``key.bound`` of this key for the demo collector, refused."""
+    return _refused(
         demo,
         "registry",
         demo.authority,
         type="key.bound",
         actor=AUTHORITY_ID,
         org="almaty-collect",
-        public_key=other.public.base64,
-        key_id="0" * 64,
-        label="typo",
+        public_key=public_key,
+        key_id=key_id,
+        label="refused",
     )
+
+
+def test_key_bound_with_mismatched_id(demo: DemoLog) -> None:
+    _binding_refused(demo, SigningKey.generate().public.base64, "0" * 64)
 
 
 @pytest.mark.parametrize(
@@ -109,17 +113,7 @@ def test_key_bound_outside_the_prime_order_group(demo: DemoLog, raw: bytes | Non
     if raw is None:
         raw = _plus_order_two(SigningKey.generate().public.raw)
     key = PublicKey.from_raw(raw)
-    failure = _refused(
-        demo,
-        "registry",
-        demo.authority,
-        type="key.bound",
-        actor=AUTHORITY_ID,
-        org="almaty-collect",
-        public_key=key.base64,
-        key_id=key.key_id,
-        label="odd",
-    )
+    failure = _binding_refused(demo, key.base64, key.key_id)
     assert "not a key an Ed25519 signer makes" in failure.message
 
 
