@@ -47,8 +47,10 @@ SMALL_ORDER = [
 def test_a_key_of_small_order_signs_nothing(point: str) -> None:
     # With R the identity and S = 0, the bare equation [S]B = R + [k]A holds for the
     # identity key on every message, and for the others on many: a key anyone could
-    # "sign" with. Such keys and such R are refused.
+    # "sign" with. Such keys are refused, whatever the signature.
     key = PublicKey.from_raw(bytes.fromhex(point))
+    assert not key.in_prime_order_group
+    assert PublicKey.from_raw(PUBLIC).in_prime_order_group
     for sig in (bytes.fromhex(SMALL_ORDER[0]) + bytes(32), bytes.fromhex(point) + bytes(32)):
         for message in (b"", b"a lot of 120 kg", b"x" * 1000):
             with pytest.raises(SignatureError):
