@@ -26,10 +26,11 @@ from typing import Any
 import psycopg
 from bench_logs import ORIGIN, Org, parse, wire
 
-from ledger.checkpoint import Checkpoint
+from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.events import utc_now
 from ledger.keys import PublicKey, SigningKey
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.note import NoteSigner
 from ledger.storage.sqllog import SEQUENCER_LOCK
 
 _ENTRY = (
@@ -44,7 +45,7 @@ class AppendFloor:
     """Minimal durable appends into an empty, migrated Tizbek database at ``url``."""
 
     def __init__(self, url: str, log_key: SigningKey) -> None:
-        self.key = log_key
+        self.signer = NoteSigner(ORIGIN, log_key)
         self.tree = CompactRange()
         self.postgres = url.startswith("postgresql")
         self.raw: Any
@@ -71,8 +72,7 @@ class AppendFloor:
         hashed = leaf_hash(data)
         nodes = self.tree.append(hashed)
         checkpoint = Checkpoint(ORIGIN, self.tree.size, self.tree.root())
-        text = checkpoint.body()
-        note = text + self.key.sign(text.encode()).hex()
+        note = sign_checkpoint(self.signer, checkpoint, previous=None)  # no consistency check
         now = utc_now()
         entry = (seq, hashed, data, event["key"], event["nonce"], now)
         head = (checkpoint.size, checkpoint.root, note, now)
