@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,11 +35,24 @@ def wait_until_up(url: str, what: str) -> None:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path, *, workers: int = 1) -> Iterator[str]:
-    """Run `tizbek serve` with ``env`` until the block ends; yield its base URL."""
+def serving(
+    env: dict[str, str], cwd: Path, *, workers: int = 1, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """Run `tizbek serve` with ``env`` (and further ``options``) until the block ends; yield
+    its base URL. Ending the block stops the server as an operator would (SIGTERM)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "ledger",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            *options,
+        ],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         stdout=subprocess.DEVNULL,

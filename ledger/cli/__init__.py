@@ -127,8 +127,13 @@ def export_cmd(file: Path) -> None:
     from ledger.storage.engine import database_url
 
     with reporting("cannot export"), engine_at(database_url()) as engine:
-        count = export_file(engine, file)
+        count, left_out = export_file(engine, file)
     click.echo(f"exported {count} entries to {file}")
+    if left_out:
+        click.echo(
+            f"left out the {left_out} latest entries: no signed checkpoint covers them yet "
+            "(the server signs one within its checkpoint interval)"
+        )
 
 
 @main.command(name="import")
@@ -202,13 +207,27 @@ def token_revoke(ident: str) -> None:
     show_default=True,
     help="Log a line per request (costs throughput under load).",
 )
-def serve(host: str, port: int, workers: int, access_log: bool) -> None:
+@click.option(
+    "--checkpoint-interval",
+    type=click.FloatRange(0, 86_400),
+    default=None,
+    help="Seconds between signed checkpoints (default: TIZBEK_CHECKPOINT_INTERVAL, "
+    "else 0: one with every batch of appends).",
+)
+def serve(
+    host: str, port: int, workers: int, access_log: bool, checkpoint_interval: float | None
+) -> None:
     """Serve the log in TIZBEK_DATABASE_URL over HTTP (API documentation at /docs)."""
     import uvicorn
 
     from ledger.storage.engine import database_url
+    from ledger.storage.sequencer import CHECKPOINT_INTERVAL_ENV, checkpoint_interval_from_env
 
     url = database_url()
+    if checkpoint_interval is not None:
+        os.environ[CHECKPOINT_INTERVAL_ENV] = repr(checkpoint_interval)
+    with reporting("cannot serve"):
+        checkpoint_interval_from_env()  # a bad setting stops here, not in every worker
     run = functools.partial(
         uvicorn.run,
         "api.app:app_from_env",

@@ -39,6 +39,14 @@ class AuditReport:
     checked_from: int
     #: Every custody or registry rule the replay found broken, in log order.
     violations: tuple[VerificationError, ...] = ()
+    #: The size of the latest signed checkpoint: entries from it on are not yet covered
+    #: by one (a log with a checkpoint interval signs for them within the interval).
+    covered: int | None = None
+
+    @property
+    def uncovered(self) -> int:
+        """How many of the latest entries no signed checkpoint covers yet."""
+        return 0 if self.covered is None else max(0, self.entries - self.covered)
 
     def summary(self) -> str:
         """A one-line human summary."""
@@ -47,10 +55,15 @@ class AuditReport:
                 f"FAILED: {len(self.violations)} rule violation(s) in {self.entries} entries; "
                 "the hashes, signatures, nodes and checkpoints verified"
             )
+        waiting = (
+            f"; the latest {self.uncovered} entries await a signed checkpoint"
+            if self.uncovered
+            else ""
+        )
         return (
             f"OK: {self.entries} entries (signatures checked from seq {self.checked_from}), "
             f"{self.nodes} stored Merkle nodes and {self.checkpoints} signed checkpoints "
-            f"verified; root {self.root.hex()[:16]}…"
+            f"verified; root {self.root.hex()[:16]}…{waiting}"
         )
 
 
@@ -165,6 +178,7 @@ def audit_database(
         entries=tree.size,
         nodes=_node_count(tree.size),
         checkpoints=len(notes),
+        covered=max((size for size, _, _ in notes), default=None),
         root=tree.root(),
         checked_from=from_seq,
         violations=tuple(violations),

@@ -38,29 +38,51 @@ def export_header(log_key: str, notes: Iterable[str]) -> str:
     return json.dumps(header, ensure_ascii=False)
 
 
-def export_lines(engine: Engine) -> Iterator[str]:
-    """The JSON Lines of the whole log stored at ``engine`` (without newlines)."""
+def export_lines(engine: Engine, *, counts: list[int] | None = None) -> Iterator[str]:
+    """The JSON Lines of the log stored at ``engine`` (without newlines).
+
+    The entries are those the latest signed checkpoint covers, so that the file
+    ends where a checkpoint does (and, from a log that grows meanwhile, holds
+    no entry later than its header's checkpoints). Entries after it, which a
+    log with a checkpoint interval holds until its next checkpoint, are left
+    out; ``counts``, if given, receives how many entries were written and how
+    many were left out.
+    """
     with engine.connect() as conn:
         first = conn.execute(select(ENTRIES.c.data).where(ENTRIES.c.seq == 0)).scalar_one_or_none()
         if first is None:
             raise BundleFormatError("the database holds no log")
         log_key = Entry.parse(first).event["log_key"]
-        notes = conn.execute(select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size))
-        yield export_header(log_key, notes.scalars())
+        notes = [
+            (int(size), str(note))
+            for size, note in conn.execute(
+                select(CHECKPOINTS.c.size, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size)
+            )
+        ]
+        covered = notes[-1][0] if notes else 0
+        stored = int(
+            conn.execute(select(func.coalesce(func.max(ENTRIES.c.seq) + 1, 0))).scalar_one()
+        )
+        if counts is not None:
+            counts[:] = [covered, max(0, stored - covered)]
+        yield export_header(log_key, (note for _, note in notes))
         rows = conn.execute(
-            select(ENTRIES.c.data).order_by(ENTRIES.c.seq), execution_options={"yield_per": BATCH}
+            select(ENTRIES.c.data).where(ENTRIES.c.seq < covered).order_by(ENTRIES.c.seq),
+            execution_options={"yield_per": BATCH},
         )
         for data in rows.scalars():
             yield data.decode("utf-8")
 
 
-def export_file(engine: Engine, path: Path) -> int:
-    """Write the log to ``path``; return the number of entries."""
-    count = -1
+def export_file(engine: Engine, path: Path) -> tuple[int, int]:
+    """Write the log to ``path``; return how many entries it holds, and how many later
+    entries no signed checkpoint covered yet and were left out (see :func:`export_lines`)."""
+    counts: list[int] = []
     with path.open("w", encoding="utf-8") as out:
-        for count, line in enumerate(export_lines(engine)):  # noqa: B007
+        for line in export_lines(engine, counts=counts):
             out.write(line + "\n")
-    return count
+    written, left_out = counts
+    return written, left_out
 
 
 def _header(line: str) -> tuple[VerifierKey, list[str]]:

@@ -15,12 +15,24 @@ the sequencer lock keeps their batches in one line.
 A caller in a thread of its own that finds nobody else appending commits its
 submission itself rather than waking the sequencer thread (see
 :meth:`GroupCommitter.submit`); callers on an event loop always queue.
+
+Every batch signs a checkpoint unless a checkpoint interval is set (the
+``checkpoint_interval`` argument, or ``TIZBEK_CHECKPOINT_INTERVAL`` in
+seconds). Then a batch signs one only when the interval has passed since the
+last, and a thread of the committer signs for entries that have waited that
+long with no batch after them, so that every entry is under a signed
+checkpoint at most one interval after it was appended. It also signs at once
+for any entries a previous run left uncovered, and closing the committer signs
+for the last ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import math
+import os
 import queue
 import threading
 import time
@@ -42,19 +54,52 @@ DEFAULT_MAX_BATCH = 256
 #: commit. A lone submitter never waits.
 DEFAULT_MAX_WAIT = 0.002
 
+#: Seconds between checkpoints: 0 (the default) signs one with every batch.
+CHECKPOINT_INTERVAL_ENV = "TIZBEK_CHECKPOINT_INTERVAL"
+#: The longest checkpoint interval accepted, in seconds (a day).
+MAX_CHECKPOINT_INTERVAL = 86_400.0
+
 _Item = tuple[Submission, "Future[Appended]"]
+_log = logging.getLogger("tizbek.sequencer")
+
+
+def checkpoint_interval_from_env() -> float:
+    """The checkpoint interval ``TIZBEK_CHECKPOINT_INTERVAL`` sets, in seconds (0 if unset)."""
+    text = os.environ.get(CHECKPOINT_INTERVAL_ENV, "").strip()
+    if not text:
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_CHECKPOINT_INTERVAL:
+        raise StorageError(
+            f"{CHECKPOINT_INTERVAL_ENV} must be a number of seconds from 0 to "
+            f"{MAX_CHECKPOINT_INTERVAL:.0f}, not {text!r}"
+        )
+    return seconds
 
 
 class GroupCommitter:
     """Appends submissions from many threads in batches, each caller answered after commit."""
 
     def __init__(
-        self, log: SqlLog, *, max_batch: int = DEFAULT_MAX_BATCH, max_wait: float = DEFAULT_MAX_WAIT
+        self,
+        log: SqlLog,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        checkpoint_interval: float | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         if max_wait < 0:
             raise ValueError("max_wait must not be negative")
+        if checkpoint_interval is None:
+            checkpoint_interval = checkpoint_interval_from_env()
+        if not 0 <= checkpoint_interval <= MAX_CHECKPOINT_INTERVAL:
+            raise ValueError(f"checkpoint_interval must be from 0 to {MAX_CHECKPOINT_INTERVAL}")
+        log.checkpoint_interval = checkpoint_interval
         self.log = log
         self.max_batch = max_batch
         self.max_wait = max_wait
@@ -83,6 +128,10 @@ class GroupCommitter:
         self.planner: PlannerStatistics | None = None
         if log.engine.dialect.name == "postgresql":
             self.planner = PlannerStatistics(log.engine)
+        #: With a checkpoint interval, what signs for entries no batch has signed for.
+        self.checkpoints: _Checkpointer | None = None
+        if checkpoint_interval > 0:
+            self.checkpoints = _Checkpointer(self)
         self._thread = threading.Thread(target=self._run, name="tizbek-sequencer", daemon=True)
         self._thread.start()
 
@@ -164,6 +213,8 @@ class GroupCommitter:
         self._thread.join()
         with self._turn:  # a lone caller's commit still running finishes first
             pass
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         if self.planner is not None:
             self.planner.stop()
         if self.wal is not None:
@@ -202,6 +253,8 @@ class GroupCommitter:
         if self.planner is not None and size is not None:
             self.planner.appended(size)
         self._expected = count + self._queue.qsize()
+        if self.checkpoints is not None:
+            self.checkpoints.committed()
 
     def _commit(self, batch: _Batch) -> None:
         try:
@@ -278,3 +331,77 @@ class _Batch:
         if not fresh:
             self._whole = True
         return [submission for submission, _ in fresh]
+
+
+class _Checkpointer:
+    """Signs, in a thread of its own, the checkpoint for entries no batch has signed for.
+
+    It waits without a deadline while every entry is covered; the committer
+    wakes it (:meth:`committed`) only when a batch leaves the first uncovered
+    entries, so batches in between cost it nothing. It then sleeps until the
+    checkpoint is due and signs, taking the committer's turn like a batch; if
+    a batch signed meanwhile, there is nothing left to do. On start it signs
+    for what a previous run left uncovered; on close, for the last entries.
+    """
+
+    def __init__(self, committer: GroupCommitter) -> None:
+        self._committer = committer
+        self._log = committer.log
+        self._cond = threading.Condition()
+        self._stopping = False
+        #: Waiting with no deadline: the next uncovered entry must wake it.
+        self._idle = False
+        #: Checkpoints signed by this thread (not by batches).
+        self.signed = 0
+        self._thread = threading.Thread(target=self._run, name="tizbek-checkpoints", daemon=True)
+        self._thread.start()
+
+    def committed(self) -> None:
+        """After a batch: wake the thread if it waits idle and entries are now uncovered.
+
+        Under the thread's lock, so that a thread about to wait idle has either
+        seen this batch's entries or is waiting when they are looked at here.
+        """
+        with self._cond:
+            if self._idle and self._log.uncovered() > 0:
+                self._idle = False
+                self._cond.notify()
+
+    def close(self) -> None:
+        """Stop the thread, then sign for whatever is still uncovered."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join()
+        self._sign()
+
+    def _run(self) -> None:
+        self._sign()
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    due = self._log.checkpoint_due()
+                    if due is None:
+                        self._idle = True
+                        self._cond.wait()
+                        continue
+                    self._idle = False
+                    left = due - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._stopping:
+                    return
+            if not self._sign():
+                with self._cond:  # failed: try again an interval later
+                    self._cond.wait(self._log.checkpoint_interval)
+
+    def _sign(self) -> bool:
+        try:
+            with self._committer._turn:
+                if self._log.sign_pending() is not None:
+                    self.signed += 1
+        except Exception:
+            _log.exception("signing a checkpoint failed; the entries stay durable")
+            return False
+        return True

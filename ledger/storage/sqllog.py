@@ -11,11 +11,18 @@ Several submissions may share one transaction (:meth:`SqlLog.append_batch`,
 fed by :class:`~ledger.storage.sequencer.GroupCommitter`): one lock, one
 commit and one checkpoint for the batch, which is what makes many concurrent
 submitters fast on a durable store.
+
+With a checkpoint interval (:attr:`SqlLog.checkpoint_interval`), a batch signs
+a checkpoint only once the interval has passed since this process last
+signed one; the entries of the batches in between are durable and answered
+at once, and :meth:`SqlLog.sign_pending` (which the committer calls when they
+have waited the interval) signs the checkpoint that covers them.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,9 +177,16 @@ class _Checker:
 class SqlLog:
     """A log stored in a database, appended to by one sequencer position at a time."""
 
-    def __init__(self, engine: Engine, signer: NoteSigner) -> None:
+    def __init__(
+        self, engine: Engine, signer: NoteSigner, *, checkpoint_interval: float = 0.0
+    ) -> None:
         self.engine = engine
         self.signer = signer
+        #: Seconds that must pass after this process signed a checkpoint before a batch
+        #: signs the next; 0: every batch signs one.
+        self.checkpoint_interval = checkpoint_interval
+        #: When (``time.monotonic``) this process last signed a checkpoint; None: not yet.
+        self._signed_at: float | None = None
         self._genesis: Genesis | None = None
         self._public_keys: dict[str, PublicKey] = {}
         self._tail: _Tail | None = None
@@ -205,6 +219,32 @@ class SqlLog:
     def known_size(self) -> int | None:
         """How many entries the log held after this process's last batch (None: none yet)."""
         return None if self._tail is None else self._tail.tip.seq + 1
+
+    def uncovered(self) -> int:
+        """How many entries after this process's last batch no signed checkpoint covers yet.
+
+        0 also when this process has not appended yet (it does not know).
+        """
+        tail = self._tail
+        return 0 if tail is None else tail.tip.seq + 1 - tail.checkpoint.size
+
+    def checkpoint_due(self) -> float | None:
+        """When (``time.monotonic``) the entries no checkpoint covers are to be signed for.
+
+        None when every entry this process knows of is covered. Entries appended
+        within :attr:`checkpoint_interval` of the last checkpoint this process
+        signed wait until that interval has passed.
+        """
+        if self.uncovered() <= 0:
+            return None
+        return (self._signed_at or 0.0) + self.checkpoint_interval
+
+    def _signing_due(self) -> bool:
+        return (
+            self.checkpoint_interval <= 0
+            or self._signed_at is None
+            or time.monotonic() - self._signed_at >= self.checkpoint_interval
+        )
 
     def known_key(self, key_id: str) -> PublicKey | None:
         """The public key of ``key_id`` if a batch has seen it bound (a hint, not a permission).
@@ -283,14 +323,7 @@ class SqlLog:
             if tail is not None:
                 state.remember(tail.bindings, tail.orgs)
             state.prefetch(submissions, first=lock)
-            tip, genesis = state.tip(), state.genesis()
-            if tip is None or genesis is None:
-                raise StorageError("the database holds no log; run tizbek init")
-            if genesis.log_key != self.signer.verifier:
-                raise KeyFormatError(
-                    f"the genesis entry names checkpoint key {genesis.log_key}, not this log key"
-                )
-            self._genesis = genesis
+            tip = self._log_tip(state)
             if tail is None or tail.tip != tip:
                 if tail is not None:  # another process appended: what it remembered may be stale
                     state.forget(tail.bindings, tail.orgs)
@@ -306,10 +339,18 @@ class SqlLog:
                     state.prefetch(submissions)
             rows, nodes = checker.rows, checker.nodes
             checkpoint = tail.checkpoint
-            if rows:
+            signed: list[tuple[object, ...]] = []
+            if rows and self._signing_due():
+                previous = tail.checkpoint
+                if previous.size < tip.seq + 1:
+                    # Batches since skipped their checkpoints; another process may have
+                    # signed for them (sign_pending), and this one must follow on from that.
+                    previous = self._stored_checkpoint(conn)
                 checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
                 known.update(nodes)
-                note = self._sign(conn, tail.checkpoint, checkpoint, known)
+                note = self._sign(conn, previous, checkpoint, known)
+                signed.append((checkpoint.size, checkpoint.root, note, now))
+            if rows:
                 driver = state.driver
                 with driver.pipelined(commit=True), driver.gathered():
                     driver.insert("log_entries", _ENTRY_COLUMNS, rows)
@@ -319,11 +360,10 @@ class SqlLog:
                         [(lv, ix, h) for (lv, ix), h in nodes.items()],
                     )
                     state.flush()
-                    driver.insert(
-                        "checkpoints",
-                        _CHECKPOINT_COLUMNS,
-                        [(checkpoint.size, checkpoint.root, note, now)],
-                    )
+                    if signed:
+                        driver.insert("checkpoints", _CHECKPOINT_COLUMNS, signed)
+        if signed:
+            self._signed_at = time.monotonic()
         bindings, orgs = state.bindings(), state.docs_of("org")
         if len(bindings) + len(orgs) > _BINDINGS_KEPT:
             bindings, orgs = {}, {}
@@ -333,15 +373,74 @@ class SqlLog:
         self._public_keys.update(state.public_keys())
         return checker.results
 
+    def _log_tip(self, state: SqlState) -> Tip:
+        """The stored log's latest entry, once its genesis is known to name this log's key."""
+        tip, genesis = state.tip(), state.genesis()
+        if tip is None or genesis is None:
+            raise StorageError("the database holds no log; run tizbek init")
+        if genesis.log_key != self.signer.verifier:
+            raise KeyFormatError(
+                f"the genesis entry names checkpoint key {genesis.log_key}, not this log key"
+            )
+        self._genesis = genesis
+        return tip
+
     def _load_tail(self, conn: Connection, tip: Tip) -> _Tail:
         """Read the edge of the tree and the latest checkpoint at ``tip``."""
         tree = CompactRange.from_reader(node_reader(conn), tip.seq + 1)
+        return _Tail(tip, tree, self._stored_checkpoint(conn), {}, {})
+
+    def _stored_checkpoint(self, conn: Connection) -> Checkpoint:
+        """The latest checkpoint stored (signed by this process or another)."""
         row = conn.execute(
             select(CHECKPOINTS.c.size, CHECKPOINTS.c.root)
             .order_by(CHECKPOINTS.c.size.desc())
             .limit(1)
         ).one()
-        return _Tail(tip, tree, Checkpoint(self.signer.name, row[0], bytes(row[1])), {}, {})
+        return Checkpoint(self.signer.name, row[0], bytes(row[1]))
+
+    def sign_pending(self) -> Checkpoint | None:
+        """Sign a checkpoint over the whole log if some entries are not yet covered by one.
+
+        Its own transaction, under the sequencer lock; the new checkpoint is
+        proven consistent with the latest stored one, whoever signed that.
+        Returns it, or None when the latest stored checkpoint already covers
+        the log (then nothing is written).
+        """
+        with self._mutex:
+            conn = self._connection()
+            try:
+                return self._sign_pending(conn)
+            except BaseException:
+                self._tail = None
+                self.close()
+                raise
+
+    def _sign_pending(self, conn: Connection) -> Checkpoint | None:
+        tail, self._tail = self._tail, None
+        with conn.begin():
+            state = SqlState(conn, self._genesis)
+            state.prefetch((), first=[_LOCK] if conn.dialect.name == "postgresql" else [])
+            tip = self._log_tip(state)
+            if tail is None or tail.tip != tip:
+                tail = self._load_tail(conn, tip)
+            previous = self._stored_checkpoint(conn)
+            tail.checkpoint = previous
+            if previous.size >= tail.tree.size:
+                self._tail = tail
+                return None
+            checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
+            known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
+            note = self._sign(conn, previous, checkpoint, known)
+            conn.execute(
+                CHECKPOINTS.insert().values(
+                    size=checkpoint.size, root=checkpoint.root, note=note, signed_at=utc_now()
+                )
+            )
+        self._signed_at = time.monotonic()
+        tail.checkpoint = checkpoint
+        self._tail = tail
+        return checkpoint
 
     def _sign(
         self, conn: Connection, previous: Checkpoint, new: Checkpoint, known: dict[Node, bytes]

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,3 +227,68 @@ def test_a_lots_whole_life_over_http(server: tuple[str, dict[str, str], Path]) -
         root=checkpoint.root,
     )
     assert json.loads(bundle.text)["checkpoint"] == note
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["1-worker", "2-workers"])
+def test_checkpoints_at_an_interval_over_http(
+    database_url: str, tmp_path: Path, workers: int
+) -> None:
+    """With TIZBEK_CHECKPOINT_INTERVAL, appends are answered at once and the public
+    checkpoint catches up within the interval; stopping the server signs for the rest."""
+    env = {
+        "TIZBEK_DATABASE_URL": database_url,
+        "TIZBEK_KEY_DIR": str(tmp_path / "keys"),
+        "TIZBEK_CHECKPOINT_INTERVAL": "1.5",
+    }
+    made = run_tizbek("init", "--origin", "e2e.tizbek.kz/log", cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stderr
+    pem = (tmp_path / "keys" / "authority.key").read_bytes()
+    authority_key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(authority_key, Ed25519PrivateKey)
+    authority = Device("authority", authority_key)
+
+    def register(base: str, n: int) -> int:
+        event = authority.sign(
+            "e2e.tizbek.kz/log",
+            "org.registered",
+            org=f"org-{n}",
+            name=f"Org {n}",
+            bin=f"{210440000000 + n:012d}",
+            roles=["collector"],
+            country="KZ",
+            region="Almaty",
+        )
+        answer = httpx.post(f"{base}/v1/events", json=event)
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["seq"])
+
+    def covered(base: str) -> int:
+        note = httpx.get(f"{base}/v1/checkpoint").text
+        log_key = VerifierKey.parse(httpx.get(f"{base}/v1/log").json()["verifier_key"])
+        return verify_checkpoint(note, log_key).size
+
+    with serving(env, tmp_path, workers=workers) as base:
+        assert [register(base, n) for n in (1, 2, 3)] == [1, 2, 3]
+        assert covered(base) < 4  # answered before a checkpoint covered them
+        deadline = time.monotonic() + 15
+        while covered(base) < 4:
+            assert time.monotonic() < deadline, "no checkpoint covered the entries"
+            time.sleep(0.05)
+        assert register(base, 4) == 4
+    audit = run_tizbek("verify", "--db", database_url, cwd=tmp_path, env=env)
+    assert audit.returncode == 0, audit.stderr
+    assert audit.stdout.startswith("OK: 5 entries")
+    assert "await" not in audit.stdout  # the server signed for entry 4 as it stopped
+
+
+def test_serve_refuses_a_bad_checkpoint_interval(database_url: str, tmp_path: Path) -> None:
+    env = {"TIZBEK_DATABASE_URL": database_url, "TIZBEK_CHECKPOINT_INTERVAL": "soon"}
+    refused = run_tizbek("serve", "--port", "1", cwd=tmp_path, env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "tizbek: cannot serve: TIZBEK_CHECKPOINT_INTERVAL must be a number of seconds from 0 "
+        "to 86400, not 'soon'"
+    ]
+    refused = run_tizbek("serve", "--checkpoint-interval", "-1", cwd=tmp_path, env=env)
+    assert refused.returncode == 2
+    assert "--checkpoint-interval" in refused.stderr

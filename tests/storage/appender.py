@@ -17,11 +17,20 @@ from tests.storage.logs import label
 
 
 def append_lots(
-    url: str, keys: str, key_file: str, org: str, count: int, done: str, first: int
+    url: str,
+    keys: str,
+    key_file: str,
+    org: str,
+    count: int,
+    done: str,
+    first: int,
+    interval: float = 0.0,
 ) -> None:
-    """Append ``count`` lots as ``org``, writing each acknowledged seq and hash to ``done``."""
+    """Append ``count`` lots as ``org``, writing each acknowledged seq and hash to ``done``;
+    with ``interval``, signing a checkpoint only every ``interval`` seconds."""
     engine = make_engine(url)
     log = SqlLog.open(engine, Path(keys) / "log.key")
+    log.checkpoint_interval = interval
     key = SigningKey.load(Path(key_file))
     with Path(done).open("a", encoding="utf-8") as acknowledged:
         for i in range(count):

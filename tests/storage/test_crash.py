@@ -55,9 +55,13 @@ def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
     rng = random.Random(20261122)
     acknowledged: list[list[str]] = []
     stored: dict[int, str] = {}
+    uncovered: list[int] = []
     for run in range(KILLS):
-        # Each run takes labels of its own: far fewer than 5,000 fit in its time.
-        child = fork_appender(tmp_path, database_url, "org", 5_000, ack, run * 5_000)
+        # Each run takes labels of its own: far fewer than 5,000 fit in its time. Every
+        # other run signs checkpoints only every 50 ms, so that kills also land while
+        # acknowledged entries await one; the next run's first checkpoint covers them.
+        interval = 0.05 if run % 2 else 0.0
+        child = fork_appender(tmp_path, database_url, "org", 5_000, ack, run * 5_000, interval)
         # Kill at a random moment once the child is appending: start-up time varies with
         # the machine's load, and a kill before the first append would prove nothing.
         _wait_for_appends(ack, len(acknowledged), child)
@@ -79,6 +83,8 @@ def test_sigkill_during_appends(tmp_path: Path, database_url: str) -> None:
                 f"acknowledged entry {seq} is gone after kill {run}"
             )
         assert report.entries == len(stored)
+        uncovered.append(report.uncovered)
     assert len(acknowledged) > KILLS  # the kills did land among appends
+    assert any(uncovered)  # some kills left entries awaiting a checkpoint
     assert audit_database(engine).entries == len(stored)
     engine.dispose()

@@ -93,14 +93,24 @@ def start_appender(
 
 
 def fork_appender(
-    tmp_path: Path, url: str, org: str, count: int, ack: Path, first: int
+    tmp_path: Path, url: str, org: str, count: int, ack: Path, first: int, interval: float = 0.0
 ) -> BaseProcess:
     """``start_appender``, forked from this process: the child starts in milliseconds
     instead of a second of imports, so a test can kill many of them. The child opens
-    connections of its own and never touches the parent's."""
+    connections of its own and never touches the parent's. With ``interval``, it signs
+    checkpoints only that often (see ``SqlLog.checkpoint_interval``)."""
     child = multiprocessing.get_context("fork").Process(
         target=append_lots,
-        args=(url, str(tmp_path / "k"), str(tmp_path / f"{org}.key"), org, count, str(ack), first),
+        args=(
+            url,
+            str(tmp_path / "k"),
+            str(tmp_path / f"{org}.key"),
+            org,
+            count,
+            str(ack),
+            first,
+            interval,
+        ),
         daemon=True,
     )
     child.start()
