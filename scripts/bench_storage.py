@@ -7,6 +7,8 @@ What it measures, on each database:
   signature is verified, the entry checked against the log, hashed into the
   tree, and the batch committed durably with a signed checkpoint, before the
   submitter hears back;
+* appends/s for 1 submitter once more with a checkpoint signed every second
+  (``TIZBEK_CHECKPOINT_INTERVAL=1``) rather than with every batch;
 * the 16-submitter rate on a log of about 10,000 entries and on a second log
   of ``--large`` entries (default 1,000,000), measured in turn (each the median
   of five runs, after runs not measured that warm the caches, as a live log's
@@ -95,8 +97,12 @@ SMALL = 10_000
 # --- measuring ---------------------------------------------------------------------------
 
 
-def appends_one(log: SqlLog, org: Org, count: int) -> float:
+def appends_one(log: SqlLog, org: Org, count: int, interval: float = 0.0) -> float:
     """Appends/s for a single submitter waiting for each answer.
+
+    With ``interval``, the committer signs a checkpoint at most every
+    ``interval`` seconds (``TIZBEK_CHECKPOINT_INTERVAL``) instead of with every
+    batch, which for a lone submitter is with every append.
 
     The run measured comes after one that is not, as for 16 submitters. A log
     just settled has an empty SQLite WAL, and until the WAL has grown to the
@@ -107,7 +113,7 @@ def appends_one(log: SqlLog, org: Org, count: int) -> float:
     after the server starts pay this.
     """
     bodies = [wire(org, "one") for _ in range(count)]
-    with GroupCommitter(log) as committer:
+    with GroupCommitter(log, checkpoint_interval=interval) as committer:
         start = time.perf_counter()
         for body in bodies:
             committer.submit(parse(body))
@@ -405,6 +411,8 @@ def _run(
 
 #: Rounds of one submitter on each database and on pymerkle, taken in turn.
 ONE_ROUNDS = 3
+#: The checkpoint interval of the second one-submitter figure, in seconds.
+INTERVAL = 1.0
 
 
 def rates_1(
@@ -413,7 +421,8 @@ def rates_1(
     """One submitter on each database, its floor, then pymerkle on the same leaves, in rounds.
 
     The figures are the medians of the rounds. After Tizbek's run on each
-    database comes the floor's on the same kind of database
+    database comes a second with a checkpoint signed every :data:`INTERVAL`
+    seconds rather than with every append, then the floor's on the same kind of database
     (:mod:`append_floor`): the least an append doing what the storage issue
     asks costs there, which no such append path's one-submitter rate can pass.
 
@@ -424,12 +433,14 @@ def rates_1(
     (None without pymerkle); each store's goes into its figures.
     """
     ours: dict[str, list[float]] = {store.name: [] for store in stores}
+    spaced: dict[str, list[float]] = {store.name: [] for store in stores}
     floors: dict[str, list[float]] = {store.name: [] for store in stores}
     theirs: list[float] = []
     for _ in range(ONE_ROUNDS):
         start = log_size(sqlite)
         for store in stores:
             ours[store.name].append(appends_one(store.log, org, count))
+            spaced[store.name].append(appends_one(store.log, org, count, INTERVAL))
             if store.floor is not None:
                 floors[store.name].append(floor_rate(store.floor, org, count))
         if appender is not None:
@@ -438,6 +449,14 @@ def rates_1(
         store.figures["appends_per_s_1_submitter"] = statistics.median(ours[store.name])
         shown = ", ".join(f"{rate:,.0f}" for rate in ours[store.name])
         print(f"  {store.name}, 1 submitter: {shown} appends/s", flush=True)
+        store.figures["appends_per_s_1_submitter_interval_1s"] = statistics.median(
+            spaced[store.name]
+        )
+        shown = ", ".join(f"{rate:,.0f}" for rate in spaced[store.name])
+        print(
+            f"  {store.name}, 1 submitter, a checkpoint every {INTERVAL:g} s: {shown} appends/s",
+            flush=True,
+        )
         if floors[store.name]:
             store.figures["floor_appends_per_s_1_submitter"] = statistics.median(floors[store.name])
             shown = ", ".join(f"{rate:,.0f}" for rate in floors[store.name])
@@ -516,6 +535,11 @@ def _report(
         "{:,.0f}",
         pm.get("appends_per_s_1_submitter"),
     )
+    line(
+        f"appends/s, 1 submitter, checkpoint every {INTERVAL:g} s",
+        "appends_per_s_1_submitter_interval_1s",
+        "{:,.0f}",
+    )
     if all("floor_appends_per_s_1_submitter" in s.figures for s in stores):
         line(
             "appends/s, 1 submitter: floor (see below)",
@@ -568,6 +592,7 @@ def _report(
         ]
         for key in (
             "appends_per_s_1_submitter",
+            "appends_per_s_1_submitter_interval_1s",
             "appends_per_s_16_submitters",
             "appends_per_s_16_submitters_large",
             "inclusion_p50_ms",
@@ -587,7 +612,12 @@ def _report(
             print(
                 f"  {n}: appends vs pymerkle: {r1:.2f}x (1 submitter), {r16:.2f}x (16 submitters)"
             )
+            r1s = f["appends_per_s_1_submitter_interval_1s"] / pm["appends_per_s_1_submitter"]
+            print(
+                f"  {n}: 1 submitter with a checkpoint every {INTERVAL:g} s vs pymerkle: {r1s:.2f}x"
+            )
             headline[f"{n}_ratio_to_pymerkle_appends_1"] = round(r1, 2)
+            headline[f"{n}_ratio_to_pymerkle_appends_1_interval_1s"] = round(r1s, 2)
             headline[f"{n}_ratio_to_pymerkle_appends_16"] = round(r16, 2)
             if "floor_appends_per_s_1_submitter" in f:
                 floor = f["floor_appends_per_s_1_submitter"]
@@ -602,6 +632,9 @@ def _report(
                 )
             checks.append((r16 > 1, "appends ahead of pymerkle, 16 submitters"))
             checks.append((r1 > 1, "appends ahead of pymerkle, 1 submitter"))
+            checks.append(
+                (r1s > 1, f"same, with a checkpoint every {INTERVAL:g} s (not the default)")
+            )
         if pm_proofs:
             rp = pm_proofs["inclusion_p99_ms"] / f["inclusion_p99_ms"]
             rc = pm_proofs["consistency_p99_ms"] / f["consistency_p99_ms"]

@@ -340,8 +340,9 @@ class _Checkpointer:
     wakes it (:meth:`committed`) only when a batch leaves the first uncovered
     entries, so batches in between cost it nothing. It then sleeps until the
     checkpoint is due and signs, taking the committer's turn like a batch; if
-    a batch signed meanwhile, there is nothing left to do. On start it signs
-    for what a previous run left uncovered; on close, for the last entries.
+    a batch signed meanwhile, there is nothing left to do. Before the thread
+    starts it signs for what a previous run left uncovered; on close, for the
+    last entries.
     """
 
     def __init__(self, committer: GroupCommitter) -> None:
@@ -353,6 +354,7 @@ class _Checkpointer:
         self._idle = False
         #: Checkpoints signed by this thread (not by batches).
         self.signed = 0
+        self._sign()  # before any batch: what a previous run left uncovered
         self._thread = threading.Thread(target=self._run, name="tizbek-checkpoints", daemon=True)
         self._thread.start()
 
@@ -376,7 +378,6 @@ class _Checkpointer:
         self._sign()
 
     def _run(self) -> None:
-        self._sign()
         while True:
             with self._cond:
                 while not self._stopping:
