@@ -153,3 +153,45 @@ def test_tree_nodes_without_rowid_keeps_a_live_log_whole(database_url: str, tmp_
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     engine.dispose()
+
+
+#: The partial indexes of migration 0011, and a query of the inspectors' that each serves.
+_PARTIAL = {
+    "ix_lots_discrepancy_status": "SELECT lot FROM lots WHERE discrepancy_status = 'open'",
+    "ix_flows_licence": "SELECT seq FROM flows WHERE licence = ''",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PARTIAL))
+def test_rare_rows_have_partial_indexes_the_planner_uses(database_url: str, name: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                sql = conn.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name}
+                ).scalar_one()
+                plan = " ".join(
+                    str(row[-1])
+                    for row in conn.execute(text(f"EXPLAIN QUERY PLAN {_PARTIAL[name]}"))
+                )
+            else:
+                sql = conn.execute(
+                    text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": name}
+                ).scalar_one()
+                conn.execute(text("SET LOCAL enable_seqscan = off"))
+                plan = " ".join(
+                    str(row[0]) for row in conn.execute(text(f"EXPLAIN {_PARTIAL[name]}"))
+                )
+        assert " WHERE " in sql.upper()
+        assert name in plan
+    finally:
+        engine.dispose()
+    migrate.downgrade(database_url, "0010")
+    engine = make_engine(database_url)
+    try:
+        indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes(name.split("_")[1])}
+        assert name in indexes  # the full index is back
+    finally:
+        engine.dispose()
