@@ -160,6 +160,8 @@ def lot_record(reader: LogReader, lot: str, *, full: bool, lang: str) -> dict[st
         record["timeline"] = [
             _step_of(reader, s, leaves[s], lot, lang, names) for s in history if s in leaves
         ]
+        # Entries no signed checkpoint covers yet (a log with a checkpoint interval).
+        record["awaiting"] = sum(1 for s in history if s not in leaves)
         record["history"] = history
         record["bundle"] = bundle
         return record

@@ -40,6 +40,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.updated": "Last update",
         "page.weight": "Weight",
         "page.timeline": "Custody timeline",
+        "page.awaiting": "Later entries awaiting the log's next signed checkpoint: {count}. "
+        "They appear here once it covers them.",
         "page.public_only": "Public status only. The lot's holder can share the full record.",
         "page.share": "Share the full record for 30 minutes",
         "page.share_expires": "Shared record, valid until {until}",
@@ -109,6 +111,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.updated": "Последнее изменение",
         "page.weight": "Вес",
         "page.timeline": "История передачи",
+        "page.awaiting": "Записи, ожидающие следующей подписанной контрольной точки журнала: "
+        "{count}. Они появятся здесь, когда она их охватит.",
         "page.public_only": "Показан только открытый статус. Держатель партии может "
         "поделиться полной записью.",
         "page.share": "Поделиться полной записью на 30 минут",
@@ -182,6 +186,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.updated": "Соңғы өзгеріс",
         "page.weight": "Салмағы",
         "page.timeline": "Беру тарихы",
+        "page.awaiting": "Журналдың келесі қол қойылған бақылау нүктесін күтіп тұрған жазбалар: "
+        "{count}. Ол оларды қамтығанда, осында көрсетіледі.",
         "page.public_only": "Тек ашық мәртебе көрсетілген. Партияны ұстаушы толық "
         "жазбаны бөлісе алады.",
         "page.share": "Толық жазбаны 30 минутқа бөлісу",

@@ -141,8 +141,11 @@ async function verifyBundle(bundle, history, logKey) {
     }
     seen.add(item.seq);
   }
-  for (const seq of history) if (!seen.has(seq)) throw new Failure("fail.inclusion", { seq });
-  return { count: history.length, size };
+  // Entries from the checkpoint's size on await the next checkpoint (a log with a
+  // checkpoint interval): the page counts them apart, and they are checked once covered.
+  const covered = history.filter((seq) => seq < size);
+  for (const seq of covered) if (!seen.has(seq)) throw new Failure("fail.inclusion", { seq });
+  return { count: covered.length, size };
 }
 
 async function verifyHead(record) {

@@ -15,13 +15,16 @@ from api.app import create_app
 from ledger import i18n
 from ledger.bundle import verify_bundle
 from ledger.checkpoint import verify_checkpoint
+from ledger.demo import lot_fields
 from ledger.errors import VerificationError
+from ledger.events import Submission, make_event, sign_event
 from ledger.labels import ids
 from ledger.labels.links import Links
 from ledger.merkle import verify_inclusion
 from ledger.note import VerifierKey
 from ledger.storage.engine import make_engine
-from tests.api.conftest import L1, L2, Api, bearer, register_lot
+from ledger.storage.sqllog import SqlLog
+from tests.api.conftest import L1, L2, ORIGIN, Api, bearer, register_lot
 from tests.storage.logs import block_of, drop_guards
 
 JSON = {"accept": "application/json"}
@@ -184,3 +187,43 @@ def test_a_damaged_entry_is_shown_and_named_not_a_server_error(
     page = api.client.get(f"/l/{L1}", params={"lang": "en"}, headers=bearer(tokens["inspector"]))
     assert page.status_code == 200
     assert f"entry {lot['seq']} is malformed" in page.text
+
+
+def test_entries_awaiting_a_checkpoint_are_counted_not_shown(
+    api: Api, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    """With a checkpoint interval, the record says how many of the lot's entries no signed
+    checkpoint covers yet, and shows them once one does."""
+    engine = make_engine(api.url)
+    log = SqlLog.open(engine, tmp_path / "keys" / "log.key")
+    log.checkpoint_interval = 3600.0
+    collector = api.keys["almaty-collect"]
+
+    def registration(lot: str) -> Submission:
+        event = make_event(
+            "lot.registered", log=ORIGIN, actor="almaty-collect", key=collector, **lot_fields(lot)
+        )
+        return sign_event(collector, event)
+
+    try:
+        log.append(registration(L2))  # this log's first batch signs
+        log.append(registration(L1))  # within the interval: it waits
+        record = api.client.get(f"/l/{L1}", headers={**JSON, **bearer(tokens["collector"])})
+        mine = record.json()
+        assert (mine["full"], mine["timeline"], mine["awaiting"]) == (True, [], 1)
+        assert mine["bundle"]["entries"][-1]["seq"] < mine["history"][0]
+        page = api.client.get(
+            f"/l/{L1}", params={"lang": "en"}, headers=bearer(tokens["collector"])
+        )
+        assert escape(i18n.t("en", "page.awaiting", count=1)) in page.text
+        log.sign_pending()
+        mine = api.client.get(f"/l/{L1}", headers={**JSON, **bearer(tokens["collector"])}).json()
+        assert [step["type"] for step in mine["timeline"]] == ["lot.registered"]
+        assert mine["awaiting"] == 0
+        page = api.client.get(
+            f"/l/{L1}", params={"lang": "en"}, headers=bearer(tokens["collector"])
+        )
+        assert 'id="awaiting"' not in page.text
+    finally:
+        log.close()
+        engine.dispose()

@@ -11,8 +11,11 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
-from ledger.demo import demo_lot
+from ledger.demo import AUTHORITY_ID, demo_lot, lot_fields
+from ledger.events import make_event, sign_event
+from ledger.keys import SigningKey
 from ledger.storage.engine import make_engine
+from ledger.storage.sqllog import SqlLog
 from tests.serving import serving
 from tests.tizbek_cli import demo_token, run_tizbek
 
@@ -116,3 +119,53 @@ def test_badge_speaks_each_language(browser: Browser, demo_server: tuple[str, st
         assert page.locator("#badge").inner_text().startswith(word)
         assert page.locator("html").get_attribute("lang") == lang
     page.close()
+
+
+def test_badge_verifies_what_a_checkpoint_covers_and_counts_what_awaits_one(
+    browser: Browser, demo_server: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """Entries a log with a checkpoint interval has not yet signed for do not fail the badge:
+    the page counts them apart, and verifies them once a checkpoint covers them."""
+    base, url, token = demo_server
+    keys = Path(url.removeprefix("sqlite:///")).parent / "keys"
+    engine = make_engine(url)
+    log = SqlLog.open(engine, keys / "log.key")
+    log.checkpoint_interval = 3600.0
+    authority, phone = SigningKey.load(keys / "authority.key"), SigningKey.generate()
+    lot = demo_lot(900)
+
+    def submit(key: SigningKey, actor: str, etype: str, **fields: object) -> None:
+        event = make_event(etype, log=log.signer.name, actor=actor, key=key, **fields)
+        log.append(sign_event(key, event))
+
+    page = browser.new_page(locale="en-GB", viewport={"width": 400, "height": 900})
+    try:
+        # This log's first batch signs; the lot's registration, within the interval, waits.
+        submit(
+            authority,
+            AUTHORITY_ID,
+            "key.bound",
+            org="almaty-collect",
+            public_key=phone.public.base64,
+            key_id=phone.key_id,
+            label="second phone",
+        )
+        submit(phone, "almaty-collect", "lot.registered", **lot_fields(lot))
+        state, words, _ = _badge(page, _share(base, token, lot), tmp_path / "awaiting.png")
+        assert state == "verified", words
+        assert "0 entries are in the signed log" in words
+        assert page.locator(".timeline li").count() == 0
+        assert (
+            "awaiting the log's next signed checkpoint: 1" in page.locator("#awaiting").inner_text()
+        )
+
+        log.sign_pending()
+        state, words, _ = _badge(page, _share(base, token, lot), tmp_path / "covered.png")
+        assert state == "verified", words
+        assert "1 entries are in the signed log" in words
+        assert page.locator(".timeline li").count() == 1
+        assert page.locator("#awaiting").count() == 0
+    finally:
+        page.close()
+        log.close()
+        engine.dispose()
