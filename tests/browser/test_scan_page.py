@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -134,7 +135,7 @@ def test_badge_verifies_what_a_checkpoint_covers_and_counts_what_awaits_one(
     authority, phone = SigningKey.load(keys / "authority.key"), SigningKey.generate()
     lot = demo_lot(900)
 
-    def submit(key: SigningKey, actor: str, etype: str, **fields: object) -> None:
+    def submit(key: SigningKey, actor: str, etype: str, **fields: Any) -> None:
         event = make_event(etype, log=log.signer.name, actor=actor, key=key, **fields)
         log.append(sign_event(key, event))
 
