@@ -131,7 +131,7 @@ class GroupCommitter:
         #: With a checkpoint interval, what signs for entries no batch has signed for.
         self.checkpoints: _Checkpointer | None = None
         if checkpoint_interval > 0:
-            self.checkpoints = _Checkpointer(self)
+            self.checkpoints = _Checkpointer(log, self._turn)
         self._thread = threading.Thread(target=self._run, name="tizbek-sequencer", daemon=True)
         self._thread.start()
 
@@ -345,9 +345,10 @@ class _Checkpointer:
     last entries.
     """
 
-    def __init__(self, committer: GroupCommitter) -> None:
-        self._committer = committer
-        self._log = committer.log
+    def __init__(self, log: SqlLog, turn: threading.Lock) -> None:
+        self._log = log
+        #: The committer's turn, held by whoever commits a batch.
+        self._turn = turn
         self._cond = threading.Condition()
         self._stopping = False
         #: Waiting with no deadline: the next uncovered entry must wake it.
@@ -399,7 +400,7 @@ class _Checkpointer:
 
     def _sign(self) -> bool:
         try:
-            with self._committer._turn:
+            with self._turn:
                 if self._log.sign_pending() is not None:
                     self.signed += 1
         except Exception:
