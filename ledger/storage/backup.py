@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +39,22 @@ def export_header(log_key: str, notes: Iterable[str]) -> str:
     return json.dumps(header, ensure_ascii=False)
 
 
-def export_lines(engine: Engine, *, counts: list[int] | None = None) -> Iterator[str]:
+@dataclass
+class ExportCounts:
+    """What an export held: the entries written, and the later ones left out."""
+
+    written: int = 0
+    left_out: int = 0
+
+
+def export_lines(engine: Engine, *, counts: ExportCounts | None = None) -> Iterator[str]:
     """The JSON Lines of the log stored at ``engine`` (without newlines).
 
     The entries are those the latest signed checkpoint covers, so that the file
     ends where a checkpoint does (and, from a log that grows meanwhile, holds
     no entry later than its header's checkpoints). Entries after it, which a
     log with a checkpoint interval holds until its next checkpoint, are left
-    out; ``counts``, if given, receives how many entries were written and how
+    out; ``counts``, if given, is told how many entries were written and how
     many were left out.
     """
     with engine.connect() as conn:
@@ -64,7 +73,7 @@ def export_lines(engine: Engine, *, counts: list[int] | None = None) -> Iterator
             conn.execute(select(func.coalesce(func.max(ENTRIES.c.seq) + 1, 0))).scalar_one()
         )
         if counts is not None:
-            counts[:] = [covered, max(0, stored - covered)]
+            counts.written, counts.left_out = covered, max(0, stored - covered)
         yield export_header(log_key, (note for _, note in notes))
         rows = conn.execute(
             select(ENTRIES.c.data).where(ENTRIES.c.seq < covered).order_by(ENTRIES.c.seq),
@@ -77,12 +86,11 @@ def export_lines(engine: Engine, *, counts: list[int] | None = None) -> Iterator
 def export_file(engine: Engine, path: Path) -> tuple[int, int]:
     """Write the log to ``path``; return how many entries it holds, and how many later
     entries no signed checkpoint covered yet and were left out (see :func:`export_lines`)."""
-    counts: list[int] = []
+    counts = ExportCounts()
     with path.open("w", encoding="utf-8") as out:
         for line in export_lines(engine, counts=counts):
             out.write(line + "\n")
-    written, left_out = counts
-    return written, left_out
+    return counts.written, counts.left_out
 
 
 def _header(line: str) -> tuple[VerifierKey, list[str]]:

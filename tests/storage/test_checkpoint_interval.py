@@ -25,6 +25,7 @@ from ledger.storage.sqllog import SqlLog
 from ledger.storage.tables import CHECKPOINTS, ENTRIES
 from tests.storage.logs import bound, issued, registered
 from tests.storage.logs import lot as _lot
+from tests.tizbek_cli import run_tizbek
 
 
 def _covered(sql: SqlLog) -> int:
@@ -203,7 +204,7 @@ def test_with_no_interval_every_batch_signs(log: tuple[SqlLog, SigningKey]) -> N
 
 
 def test_an_export_ends_at_the_latest_checkpoint(
-    log: tuple[SqlLog, SigningKey], tmp_path: Path
+    log: tuple[SqlLog, SigningKey], tmp_path: Path, database_url: str
 ) -> None:
     sql, authority = log
     sql.checkpoint_interval = 3600.0
@@ -211,6 +212,18 @@ def test_an_export_ends_at_the_latest_checkpoint(
     sql.append(_lot(collector, "almaty-collect", 1))
     written, left_out = export_file(sql.engine, tmp_path / "log.jsonl")
     assert (written, left_out) == (2, 3)
+    run = run_tizbek(
+        "export",
+        str(tmp_path / "cli.jsonl"),
+        cwd=tmp_path,
+        env={"TIZBEK_DATABASE_URL": database_url},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"exported 2 entries to {tmp_path / 'cli.jsonl'}",
+        "left out the 3 latest entries: no signed checkpoint covers them yet "
+        "(the server signs one within its checkpoint interval)",
+    ]
     lines = (tmp_path / "log.jsonl").read_text().splitlines()
     assert len(lines) == 3  # the header and entries 0 and 1
     copy = f"sqlite:///{tmp_path / 'copy.db'}"
