@@ -12,9 +12,10 @@ import binascii
 import dataclasses
 import re
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ledger.canonical import canonical_bytes
@@ -40,9 +41,23 @@ SIG_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
+#: The last second :func:`utc_now` formatted, and its text.
+_formatted: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    """The current time as RFC 3339 UTC with a ``Z`` suffix, whole seconds."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as RFC 3339 UTC with a ``Z`` suffix, whole seconds.
+
+    Each second is formatted once: the sequencer asks for every batch, and
+    formatting cost a lone append more than reading the clock does.
+    """
+    global _formatted
+    second = int(time.time())
+    known = _formatted
+    if known[0] != second:
+        known = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+        _formatted = known
+    return known[1]
 
 
 def check_time(value: object, field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -172,3 +173,15 @@ def test_non_canonical_entries(mangle: Any) -> None:
     entry = Entry.build(seq=3, prev=bytes(32), logged_at="2026-11-22T10:00:01Z", submission=sub)
     with pytest.raises(CanonicalEncodingError):
         Entry.parse(mangle(entry.data))
+
+
+def test_utc_now_is_the_current_second_in_rfc_3339(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from ledger import events
+
+    for now in (1_764_871_200.0, 1_764_871_200.99, 1_764_871_201.0, 951_782_400.5):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        expected = datetime.fromtimestamp(int(now), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert events.utc_now() == expected
+        assert events.check_time(expected, "at") == expected
