@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledger.canonical import parse_json
 from ledger.custody.rules import Custody
 from ledger.entries import Entry
 from ledger.events import Submission, make_event, sign_event, utc_now
@@ -101,8 +102,9 @@ def wire(org: Org, prefix: str) -> bytes:
 
 
 def parse(body: bytes) -> Submission:
-    """What the server does with a submission's bytes before appending."""
-    return Submission.from_json(json.loads(body))
+    """What the server does with a submission's bytes before appending (its strict reader:
+    no floats, no duplicate keys)."""
+    return Submission.from_json(parse_json(body))
 
 
 # --- setting up --------------------------------------------------------------------------
