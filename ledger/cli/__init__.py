@@ -220,8 +220,8 @@ def serve(
     """Serve the log in TIZBEK_DATABASE_URL over HTTP (API documentation at /docs)."""
     import uvicorn
 
+    from ledger.storage.checkpointer import CHECKPOINT_INTERVAL_ENV, checkpoint_interval_from_env
     from ledger.storage.engine import database_url
-    from ledger.storage.sequencer import CHECKPOINT_INTERVAL_ENV, checkpoint_interval_from_env
 
     url = database_url()
     if checkpoint_interval is not None:

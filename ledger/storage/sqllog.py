@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,13 +295,20 @@ class SqlLog:
         """
         if not submissions:
             return []
+        with self._sequencing() as conn:
+            return self._append_batch(conn, submissions, more)
+
+    @contextmanager
+    def _sequencing(self) -> Iterator[Connection]:
+        """This log's turn and the sequencer's connection; on any failure the tail this
+        process remembered is forgotten and the connection, in an unknown state, closed."""
         with self._mutex:
             conn = self._connection()
             try:
-                return self._append_batch(conn, submissions, more)
+                yield conn
             except BaseException:
                 self._tail = None
-                self.close()  # a connection in an unknown state is not reused
+                self.close()
                 raise
 
     def _append_batch(
@@ -407,14 +415,8 @@ class SqlLog:
         Returns it, or None when the latest stored checkpoint already covers
         the log (then nothing is written).
         """
-        with self._mutex:
-            conn = self._connection()
-            try:
-                return self._sign_pending(conn)
-            except BaseException:
-                self._tail = None
-                self.close()
-                raise
+        with self._sequencing() as conn:
+            return self._sign_pending(conn)
 
     def _sign_pending(self, conn: Connection) -> Checkpoint | None:
         tail, self._tail = self._tail, None

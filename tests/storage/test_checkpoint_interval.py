@@ -14,13 +14,10 @@ from ledger.errors import StorageError
 from ledger.keys import SigningKey
 from ledger.storage.audit import audit_database
 from ledger.storage.backup import export_file, import_lines
+from ledger.storage.checkpointer import CHECKPOINT_INTERVAL_ENV, checkpoint_interval_from_env
 from ledger.storage.engine import make_engine
 from ledger.storage.migrate import upgrade
-from ledger.storage.sequencer import (
-    CHECKPOINT_INTERVAL_ENV,
-    GroupCommitter,
-    checkpoint_interval_from_env,
-)
+from ledger.storage.sequencer import GroupCommitter
 from ledger.storage.sqllog import SqlLog
 from ledger.storage.tables import CHECKPOINTS, ENTRIES
 from tests.storage.logs import bound, issued, registered
