@@ -23,7 +23,8 @@ What it measures, on each database:
 In the same run, pymerkle 7's SQLite backend appends and proves the same leaves;
 its one-submitter appends are taken in turn with Tizbek's (see :func:`rates_1`),
 and so is, on each database, the floor of a one-submitter rate there: the
-least an append doing what the storage issue asks costs (``append_floor``).
+least an append doing what the storage issue asks costs (``append_floor``),
+with a checkpoint signed for each append and without one.
 
 The logs grow through the bulk loader of ``bench_logs``, which writes real,
 signed, chained entries with their nodes and projections straight into the
@@ -424,7 +425,9 @@ def rates_1(
     database comes a second with a checkpoint signed every :data:`INTERVAL`
     seconds rather than with every append, then the floor's on the same kind of database
     (:mod:`append_floor`): the least an append doing what the storage issue
-    asks costs there, which no such append path's one-submitter rate can pass.
+    asks costs there, which no such append path's one-submitter rate can pass;
+    then the floor once more without a checkpoint, the limit as the interval
+    between checkpoints grows.
 
     Each round's pymerkle run appends the entries the SQLite run just
     appended, straight after it. Measured minutes apart, as pymerkle once
@@ -435,6 +438,7 @@ def rates_1(
     ours: dict[str, list[float]] = {store.name: [] for store in stores}
     spaced: dict[str, list[float]] = {store.name: [] for store in stores}
     floors: dict[str, list[float]] = {store.name: [] for store in stores}
+    bare: dict[str, list[float]] = {store.name: [] for store in stores}
     theirs: list[float] = []
     for _ in range(ONE_ROUNDS):
         start = log_size(sqlite)
@@ -443,6 +447,7 @@ def rates_1(
             spaced[store.name].append(appends_one(store.log, org, count, INTERVAL))
             if store.floor is not None:
                 floors[store.name].append(floor_rate(store.floor, org, count))
+                bare[store.name].append(floor_rate(store.floor, org, count, checkpoints=False))
         if appender is not None:
             theirs.append(pymerkle_appends(appender, leaf_data(sqlite, start, log_size(sqlite)), 1))
     for store in stores:
@@ -461,6 +466,14 @@ def rates_1(
             store.figures["floor_appends_per_s_1_submitter"] = statistics.median(floors[store.name])
             shown = ", ".join(f"{rate:,.0f}" for rate in floors[store.name])
             print(f"  {store.name}, 1 submitter, floor: {shown} appends/s", flush=True)
+            store.figures["floor_appends_per_s_1_submitter_no_checkpoint"] = statistics.median(
+                bare[store.name]
+            )
+            shown = ", ".join(f"{rate:,.0f}" for rate in bare[store.name])
+            print(
+                f"  {store.name}, 1 submitter, floor without a checkpoint: {shown} appends/s",
+                flush=True,
+            )
     if not theirs:
         return None
     print(f"  pymerkle, 1 submitter: {', '.join(f'{r:,.0f}' for r in theirs)} appends/s")
@@ -546,6 +559,11 @@ def _report(
             "floor_appends_per_s_1_submitter",
             "{:,.0f}",
         )
+        line(
+            "appends/s, 1 submitter: floor, no checkpoint",
+            "floor_appends_per_s_1_submitter_no_checkpoint",
+            "{:,.0f}",
+        )
     line(
         f"appends/s, 16 submitters, {SMALL:,} entries",
         "appends_per_s_16_submitters",
@@ -629,6 +647,17 @@ def _report(
                 headline[f"{n}_floor_appends_per_s_1_submitter"] = round(floor, 3)
                 headline[f"{n}_floor_ratio_to_pymerkle_appends_1"] = round(
                     floor / pm["appends_per_s_1_submitter"], 2
+                )
+                bare_floor = f["floor_appends_per_s_1_submitter_no_checkpoint"]
+                print(
+                    f"  {n}: floor without a checkpoint (the limit of any interval) vs "
+                    f"pymerkle: {bare_floor / pm['appends_per_s_1_submitter']:.2f}x"
+                )
+                headline[f"{n}_floor_appends_per_s_1_submitter_no_checkpoint"] = round(
+                    bare_floor, 3
+                )
+                headline[f"{n}_floor_ratio_to_pymerkle_appends_1_no_checkpoint"] = round(
+                    bare_floor / pm["appends_per_s_1_submitter"], 2
                 )
             checks.append((r16 > 1, "appends ahead of pymerkle, 16 submitters"))
             checks.append((r1 > 1, "appends ahead of pymerkle, 1 submitter"))
