@@ -450,30 +450,18 @@ def rates_1(
                 bare[store.name].append(floor_rate(store.floor, org, count, checkpoints=False))
         if appender is not None:
             theirs.append(pymerkle_appends(appender, leaf_data(sqlite, start, log_size(sqlite)), 1))
+    series = [
+        ("appends_per_s_1_submitter", "", ours),
+        ("appends_per_s_1_submitter_interval_1s", f", a checkpoint every {INTERVAL:g} s", spaced),
+        ("floor_appends_per_s_1_submitter", ", floor", floors),
+        ("floor_appends_per_s_1_submitter_no_checkpoint", ", floor without a checkpoint", bare),
+    ]
     for store in stores:
-        store.figures["appends_per_s_1_submitter"] = statistics.median(ours[store.name])
-        shown = ", ".join(f"{rate:,.0f}" for rate in ours[store.name])
-        print(f"  {store.name}, 1 submitter: {shown} appends/s", flush=True)
-        store.figures["appends_per_s_1_submitter_interval_1s"] = statistics.median(
-            spaced[store.name]
-        )
-        shown = ", ".join(f"{rate:,.0f}" for rate in spaced[store.name])
-        print(
-            f"  {store.name}, 1 submitter, a checkpoint every {INTERVAL:g} s: {shown} appends/s",
-            flush=True,
-        )
-        if floors[store.name]:
-            store.figures["floor_appends_per_s_1_submitter"] = statistics.median(floors[store.name])
-            shown = ", ".join(f"{rate:,.0f}" for rate in floors[store.name])
-            print(f"  {store.name}, 1 submitter, floor: {shown} appends/s", flush=True)
-            store.figures["floor_appends_per_s_1_submitter_no_checkpoint"] = statistics.median(
-                bare[store.name]
-            )
-            shown = ", ".join(f"{rate:,.0f}" for rate in bare[store.name])
-            print(
-                f"  {store.name}, 1 submitter, floor without a checkpoint: {shown} appends/s",
-                flush=True,
-            )
+        for key, label, rates in series:
+            if rates[store.name]:
+                store.figures[key] = statistics.median(rates[store.name])
+                shown = ", ".join(f"{rate:,.0f}" for rate in rates[store.name])
+                print(f"  {store.name}, 1 submitter{label}: {shown} appends/s", flush=True)
     if not theirs:
         return None
     print(f"  pymerkle, 1 submitter: {', '.join(f'{r:,.0f}' for r in theirs)} appends/s")
