@@ -67,6 +67,12 @@ _CHECKPOINT_COLUMNS = [
 ]
 
 
+def _locking(conn: Connection) -> list[str]:
+    """The statements that take the sequencer lock as a transaction begins: PostgreSQL's
+    advisory lock (SQLite's ``BEGIN IMMEDIATE`` has taken its write lock already)."""
+    return [_LOCK] if conn.dialect.name == "postgresql" else []
+
+
 def node_reader(conn: Connection) -> NodeReader:
     """A :data:`~ledger.merkle.NodeReader` over the stored Merkle nodes: one query per call."""
     driver = Driver(conn)
@@ -326,11 +332,10 @@ class SqlLog:
             more = None
         tail, self._tail = self._tail, None  # restored only once this batch commits
         with conn.begin():
-            lock = [_LOCK] if conn.dialect.name == "postgresql" else []
             state = SqlState(conn, self._genesis)
             if tail is not None:
                 state.remember(tail.bindings, tail.orgs)
-            state.prefetch(submissions, first=lock)
+            state.prefetch(submissions, first=_locking(conn))
             tip = self._log_tip(state)
             if tail is None or tail.tip != tip:
                 if tail is not None:  # another process appended: what it remembered may be stale
@@ -422,7 +427,7 @@ class SqlLog:
         tail, self._tail = self._tail, None
         with conn.begin():
             state = SqlState(conn, self._genesis)
-            state.prefetch((), first=[_LOCK] if conn.dialect.name == "postgresql" else [])
+            state.prefetch((), first=_locking(conn))
             tip = self._log_tip(state)
             if tail is None or tail.tip != tip:
                 tail = self._load_tail(conn, tip)
@@ -434,10 +439,10 @@ class SqlLog:
             checkpoint = Checkpoint(self.signer.name, tail.tree.size, tail.tree.root())
             known = {(lv, ix): h for lv, ix, h in tail.tree.nodes()}
             note = self._sign(conn, previous, checkpoint, known)
-            conn.execute(
-                CHECKPOINTS.insert().values(
-                    size=checkpoint.size, root=checkpoint.root, note=note, signed_at=utc_now()
-                )
+            state.driver.insert(
+                "checkpoints",
+                _CHECKPOINT_COLUMNS,
+                [(checkpoint.size, checkpoint.root, note, utc_now())],
             )
         self._signed_at = time.monotonic()
         tail.checkpoint = checkpoint
